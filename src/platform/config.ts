@@ -1,0 +1,51 @@
+// The one place the environment is read. Everything else receives a Config.
+import { z } from 'zod';
+
+const DEV_JWT_SECRET = 'dev-only-secret-do-not-use-in-production-0123456789';
+
+/** An unset or empty variable means "not configured". */
+const optionalUrl = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url().optional());
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  DATABASE_URL: optionalUrl,
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+  EMBEDDED_PG_DIR: z.string().min(1).default('.data/pg'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_JWT_SECRET),
+  AUTH_JWT_ISSUER: z.string().min(1).optional(),
+  MONTH_CLOSE_CRON: z.string().min(9).default('0 3 1 * *'),
+  MONTH_CLOSE_CATCH_UP_CRON: z.string().min(9).default('30 3 * * *'),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30000),
+  PROVIDER_API_URL: z.url().default('https://api.digitalocean.com'),
+  PROVIDER_TOKEN: z.string().optional(),
+  FINANCE_URL: optionalUrl,
+  FINANCE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+});
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new ConfigError(`Invalid configuration:\n${problems}`);
+  }
+  const config = parsed.data;
+  if (config.NODE_ENV === 'production' && config.AUTH_JWT_SECRET === DEV_JWT_SECRET) {
+    throw new ConfigError('Invalid configuration:\n  AUTH_JWT_SECRET: must be set in production');
+  }
+  return Object.freeze(config);
+}
+
+let cached: Config | undefined;
+/** The process configuration, read from the environment once. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
