@@ -198,6 +198,7 @@ CREATE TABLE "tenant_invoices" (
     "inputs_hash" TEXT NOT NULL,
     "llm_event_count" INTEGER NOT NULL DEFAULT 0,
     "computed_at" TIMESTAMPTZ(3) NOT NULL,
+    "last_run_id" UUID,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updated_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 

@@ -1,0 +1,311 @@
+// Parses a cloud provider's invoice CSV (DigitalOcean's format) into cost lines.
+// Pure: no I/O, no clock. Money is never a float: amounts become exact bigint
+// micro-dollars (millionths of a dollar) and exact decimal strings.
+import { createHash } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+
+export const REQUIRED_INVOICE_COLUMNS = [
+  'product',
+  'group_description',
+  'description',
+  'hours',
+  'start',
+  'end',
+  'USD',
+  'project_name',
+  'category',
+] as const;
+
+type RequiredColumn = (typeof REQUIRED_INVOICE_COLUMNS)[number];
+
+export type CostKind =
+  | 'droplet'
+  | 'volume'
+  | 'snapshot'
+  | 'spaces'
+  | 'floating_ip'
+  | 'load_balancer'
+  | 'kubernetes'
+  | 'database'
+  | 'tax'
+  | 'other';
+
+export interface InvoiceCostLine {
+  /** 1-based DATA row number: the first row after the header is 1. Not the file line number (quoted fields may span lines). */
+  readonly rowNumber: number;
+  /** Every source column by its header name, raw as in the file (including columns we do not know). */
+  readonly fields: Readonly<Record<string, string>>;
+  /** Raw source fields, as in the file. */
+  readonly product: string;
+  readonly groupDescription: string;
+  readonly description: string;
+  readonly projectName: string;
+  readonly category: string;
+  readonly usd: string;
+  /** Derived from `product`. */
+  readonly kind: CostKind;
+  /** `web-1` from `web-1 (s-1vcpu-1gb)`; null when the description is not of that form (or the line is a tax). */
+  readonly resourceName: string | null;
+  /** Exact decimal string (thousands separators removed), null when the column is empty. */
+  readonly hours: string | null;
+  /** Null only when the source field is empty (some non-usage lines carry no period). */
+  readonly periodStart: Date | null;
+  readonly periodEnd: Date | null;
+  /** Amount in millionths of a dollar, exact. */
+  readonly amountMicros: bigint;
+  /** Amount in cents as an exact decimal string: `$1.2345` -> `"123.45"`, `-$1.00` -> `"-100"`. */
+  readonly amountMinor: string;
+}
+
+export class InvoiceCsvError extends Error {
+  override readonly name = 'InvoiceCsvError';
+  /** 1-based data row number (0 for the header row). */
+  readonly rowNumber: number;
+  readonly reason: string;
+  constructor(rowNumber: number, reason: string) {
+    super(rowNumber === 0 ? `invoice CSV header: ${reason}` : `invoice CSV row ${rowNumber}: ${reason}`);
+    this.rowNumber = rowNumber;
+    this.reason = reason;
+  }
+}
+
+const KIND_BY_PRODUCT: ReadonlyMap<string, CostKind> = new Map([
+  ['droplets', 'droplet'],
+  ['volumes', 'volume'],
+  ['snapshots', 'snapshot'],
+  ['volume snapshots', 'snapshot'],
+  ['spaces subscription', 'spaces'],
+  ['floating ips', 'floating_ip'],
+  ['reserved ips', 'floating_ip'],
+  ['load balancers', 'load_balancer'],
+  ['kubernetes clusters', 'kubernetes'],
+  ['managed databases', 'database'],
+  ['taxes', 'tax'],
+]);
+
+export function costKindOf(product: string): CostKind {
+  return KIND_BY_PRODUCT.get(product.trim().toLowerCase()) ?? 'other';
+}
+
+/**
+ * Parses the whole CSV. Throws InvoiceCsvError on a missing required column,
+ * a malformed CSV record, or an unparsable amount, hours value or date.
+ */
+export function parseInvoiceCsv(text: string | Uint8Array): InvoiceCostLine[] {
+  let records: string[][];
+  try {
+    records = parse(text, {
+      bom: true,
+      skip_empty_lines: true,
+      // Accept files whose line endings are not consistent (e.g. edited on Windows).
+      record_delimiter: ['\r\n', '\n', '\r'],
+    });
+  } catch (err) {
+    // csv-parse counts records including the header, so `records` (those already
+    // emitted) is the 1-based data row number of the record that failed.
+    const e = err as { records?: unknown; message?: unknown };
+    const rowNumber = typeof e.records === 'number' ? e.records : 0;
+    throw new InvoiceCsvError(rowNumber, `malformed CSV: ${String(e.message)}`);
+  }
+
+  const header = records[0];
+  if (header === undefined) throw new InvoiceCsvError(0, 'the file is empty');
+  const columnIndex = indexRequiredColumns(header);
+  const headerNames = header.map((name) => name.trim());
+
+  const lines: InvoiceCostLine[] = new Array(records.length - 1);
+  for (let r = 1; r < records.length; r++) {
+    lines[r - 1] = toCostLine(records[r]!, r, headerNames, columnIndex);
+  }
+  return lines;
+}
+
+function indexRequiredColumns(header: string[]): Record<RequiredColumn, number> {
+  // Header-keyed, case-insensitive: the provider has reordered columns before.
+  const positions = new Map<string, number>();
+  header.forEach((name, i) => {
+    const key = name.trim().toLowerCase();
+    if (positions.has(key)) throw new InvoiceCsvError(0, `duplicate column "${name.trim()}"`);
+    positions.set(key, i);
+  });
+  const missing = REQUIRED_INVOICE_COLUMNS.filter((c) => !positions.has(c.toLowerCase()));
+  if (missing.length > 0) throw new InvoiceCsvError(0, `missing required column(s): ${missing.join(', ')}`);
+  return Object.fromEntries(REQUIRED_INVOICE_COLUMNS.map((c) => [c, positions.get(c.toLowerCase())!])) as Record<
+    RequiredColumn,
+    number
+  >;
+}
+
+function toCostLine(
+  record: string[],
+  rowNumber: number,
+  headerNames: string[],
+  at: Record<RequiredColumn, number>,
+): InvoiceCostLine {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i < headerNames.length; i++) fields[headerNames[i]!] = record[i] ?? '';
+  const get = (column: RequiredColumn): string => record[at[column]] ?? '';
+
+  const fail = (reason: string): never => {
+    throw new InvoiceCsvError(rowNumber, reason);
+  };
+
+  const usd = get('USD');
+  const amountMicros = parseDollarsToMicros(usd) ?? fail(`unparsable USD amount ${JSON.stringify(usd)}`);
+
+  const rawHours = get('hours');
+  const hours = rawHours.trim() === '' ? null : (parseDecimal(rawHours) ?? fail(`unparsable hours ${JSON.stringify(rawHours)}`));
+
+  const periodStart = parseOptionalInstant(get('start'), 'start', fail);
+  const periodEnd = parseOptionalInstant(get('end'), 'end', fail);
+  if (periodStart && periodEnd && periodEnd.getTime() < periodStart.getTime()) {
+    fail(`end ${get('end')} is before start ${get('start')}`);
+  }
+
+  const product = get('product');
+  const description = get('description');
+  const kind = costKindOf(product);
+  return {
+    rowNumber,
+    fields,
+    product,
+    groupDescription: get('group_description'),
+    description,
+    projectName: get('project_name'),
+    category: get('category'),
+    usd,
+    kind,
+    // "GST (10%)" has the same shape as "web-1 (s-1vcpu-1gb)" but names no resource.
+    resourceName: kind === 'tax' ? null : resourceNameOf(description),
+    hours,
+    periodStart,
+    periodEnd,
+    amountMicros,
+    amountMinor: microsToCentsDecimal(amountMicros),
+  };
+}
+
+function parseOptionalInstant(raw: string, column: string, fail: (reason: string) => never): Date | null {
+  if (raw.trim() === '') return null;
+  return parseInstant(raw) ?? fail(`unparsable ${column} date ${JSON.stringify(raw)}`);
+}
+
+const RESOURCE_DESCRIPTION = /^\s*(.+?)\s+\(([^()]+)\)\s*$/;
+
+/** `web-1 (s-1vcpu-1gb)` -> `web-1`; null when the description is not `name (size)`. */
+export function resourceNameOf(description: string): string | null {
+  const match = RESOURCE_DESCRIPTION.exec(description);
+  return match ? match[1]! : null;
+}
+
+// ---------------------------------------------------------------- amounts
+
+const MICROS_PER_DOLLAR = 1_000_000n;
+const MICROS_PER_CENT = 10_000n;
+
+// Sign before or after the `$` (`-$1.00`, `$-1.00`), optional `$`, optional
+// well-formed thousands separators, optional fraction.
+const DOLLAR_AMOUNT = /^(-?)\$?(-?)((?:\d{1,3}(?:,\d{3})+)|\d+)(?:\.(\d+))?$/;
+
+/** `$1,234.56` -> 1234560000n micros; null when not a dollar amount or finer than a micro-dollar. */
+export function parseDollarsToMicros(raw: string): bigint | null {
+  const match = DOLLAR_AMOUNT.exec(raw.trim());
+  if (!match) return null;
+  const [, signBefore, signAfter, whole, fraction = ''] = match;
+  if (signBefore && signAfter) return null; // "-$-1.00"
+  // More than 6 fractional digits is only acceptable when the extra digits are
+  // zeros, so the amount is still exact in micros.
+  if (fraction.length > 6 && /[^0]/.test(fraction.slice(6))) return null;
+  const micros = BigInt(whole!.replaceAll(',', '')) * MICROS_PER_DOLLAR + BigInt(fraction.slice(0, 6).padEnd(6, '0'));
+  return signBefore || signAfter ? -micros : micros;
+}
+
+const DECIMAL = /^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$/;
+
+/** Exact decimal string with thousands separators removed, or null. */
+function parseDecimal(raw: string): string | null {
+  const trimmed = raw.trim();
+  return DECIMAL.test(trimmed) ? trimmed.replaceAll(',', '') : null;
+}
+
+/** 1234500n micros ($1.2345) -> "123.45" cents; exact, trailing zeros dropped. */
+export function microsToCentsDecimal(micros: bigint): string {
+  const negative = micros < 0n;
+  const abs = negative ? -micros : micros;
+  const whole = abs / MICROS_PER_CENT;
+  const fraction = (abs % MICROS_PER_CENT).toString().padStart(4, '0').replace(/0+$/, '');
+  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
+}
+
+/** Rounds micro-dollars to cents once, half away from zero (the vendor-bill push sends minor units). */
+export function microsToCentsHalfAwayFromZero(micros: bigint): bigint {
+  const negative = micros < 0n;
+  const abs = negative ? -micros : micros;
+  const cents = (abs + MICROS_PER_CENT / 2n) / MICROS_PER_CENT;
+  return negative ? -cents : cents;
+}
+
+export function sumAmountMicros(lines: Iterable<Pick<InvoiceCostLine, 'amountMicros'>>): bigint {
+  let total = 0n;
+  for (const line of lines) total += line.amountMicros;
+  return total;
+}
+
+export interface NetAndTax {
+  readonly netMicros: bigint;
+  readonly taxMicros: bigint;
+  /** Always netMicros + taxMicros. */
+  readonly grossMicros: bigint;
+}
+
+// Whole words only: a droplet called "syntax-checker" or "taxi-app" is not a tax.
+const TAX_WORDS = /\b(?:gst|tax|taxes)\b/i;
+
+/** A line is tax when its product is `Taxes`, or its product or description names a tax (GST, tax), unless it is a known resource line. */
+export function isTaxLine(line: Pick<InvoiceCostLine, 'product' | 'description'>): boolean {
+  const kind = costKindOf(line.product);
+  if (kind === 'tax') return true;
+  // A droplet named "tax-service (s-1vcpu-1gb)" is usage, not tax.
+  if (kind !== 'other') return false;
+  return TAX_WORDS.test(line.product) || TAX_WORDS.test(line.description);
+}
+
+export function splitNetAndTax(lines: Iterable<Pick<InvoiceCostLine, 'product' | 'description' | 'amountMicros'>>): NetAndTax {
+  let netMicros = 0n;
+  let taxMicros = 0n;
+  for (const line of lines) {
+    if (isTaxLine(line)) taxMicros += line.amountMicros;
+    else netMicros += line.amountMicros;
+  }
+  return { netMicros, taxMicros, grossMicros: netMicros + taxMicros };
+}
+
+/** sha256 hex of the CSV bytes (strings are hashed as UTF-8): detects a re-issued invoice file. */
+export function csvChecksum(text: string | Uint8Array): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+// ---------------------------------------------------------------- dates
+
+// `2020-07-01 00:00:00 +0000`; also tolerates `T`, fractional seconds, `+00:00` and `Z`.
+// The offset is required: without it the instant would be ambiguous.
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3})\d*)?\s*(?:(Z|UTC)|([+-])(\d{2}):?(\d{2}))$/;
+
+export function parseInstant(raw: string): Date | null {
+  const m = INSTANT.exec(raw.trim());
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s, ms = '0', , sign, offH = '0', offM = '0'] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s);
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59 || Number(offM) > 59) return null;
+  const utcMs = Date.UTC(year, month - 1, day, hour, minute, second, Number(ms.padEnd(3, '0')));
+  // Date.UTC rolls 2020-02-31 over to March; reject instead.
+  if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return null;
+  const offsetMinutes = (Number(offH) * 60 + Number(offM)) * (sign === '-' ? -1 : 1);
+  // Local time = UTC + offset, so UTC = local time - offset.
+  return new Date(utcMs - offsetMinutes * 60_000);
+}

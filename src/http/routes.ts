@@ -1,0 +1,18 @@
+import type { RouteModule } from './app.ts';
+import { tenantsRoutes } from '../tenants/routes.ts';
+import { catalogRoutes } from '../catalog/routes.ts';
+import { deploymentsRoutes } from '../deployments/routes.ts';
+import { subscriptionsRoutes } from '../subscriptions/routes.ts';
+import { resourcesRoutes } from '../resources/routes.ts';
+import { usageRoutes } from '../usage/routes.ts';
+import { invoicingRoutes } from '../invoicing/routes.ts';
+
+export const allRoutes: RouteModule[] = [
+  tenantsRoutes,
+  catalogRoutes,
+  deploymentsRoutes,
+  subscriptionsRoutes,
+  resourcesRoutes,
+  usageRoutes,
+  invoicingRoutes,
+];

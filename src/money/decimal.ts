@@ -1,0 +1,68 @@
+// Exact decimals as scaled bigints ({ amount, scale } means amount / 10^scale), the shape dinero.js
+// takes for multipliers. Rational division with a named rounding is the one thing dinero.js does
+// not do (proration by hours), so it lives here.
+export interface ScaledDecimal {
+  amount: bigint;
+  scale: number;
+}
+
+const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
+
+export function isDecimalString(value: string, maxFractionDigits = 12): boolean {
+  const m = DECIMAL.exec(value);
+  return m !== null && (m[3] ?? '').length <= maxFractionDigits;
+}
+
+export function parseDecimal(value: string): ScaledDecimal {
+  const m = DECIMAL.exec(value.trim());
+  if (!m) throw new RangeError(`not a decimal: ${JSON.stringify(value)}`);
+  const fraction = m[3] ?? '';
+  const amount = BigInt(`${m[2]}${fraction}`);
+  return { amount: m[1] ? -amount : amount, scale: fraction.length };
+}
+
+export function formatDecimal(d: ScaledDecimal): string {
+  const negative = d.amount < 0n;
+  const digits = (negative ? -d.amount : d.amount).toString().padStart(d.scale + 1, '0');
+  const whole = digits.slice(0, digits.length - d.scale);
+  const fraction = d.scale > 0 ? `.${digits.slice(digits.length - d.scale)}` : '';
+  return `${negative ? '-' : ''}${whole}${fraction}`;
+}
+
+/** Removes trailing fractional zeros: 1.2500 → 1.25. */
+export function trimDecimal(d: ScaledDecimal): ScaledDecimal {
+  let { amount, scale } = d;
+  while (scale > 0 && amount % 10n === 0n) {
+    amount /= 10n;
+    scale -= 1;
+  }
+  return { amount, scale };
+}
+
+/** Brings a decimal to `scale` digits; only ever widens or is exact (throws rather than rounding). */
+export function rescale(d: ScaledDecimal, scale: number): bigint {
+  if (scale >= d.scale) return d.amount * 10n ** BigInt(scale - d.scale);
+  const factor = 10n ** BigInt(d.scale - scale);
+  if (d.amount % factor !== 0n) throw new RangeError(`rescale would lose precision: ${formatDecimal(d)} to ${scale} digits`);
+  return d.amount / factor;
+}
+
+export function addDecimals(a: ScaledDecimal, b: ScaledDecimal): ScaledDecimal {
+  const scale = Math.max(a.scale, b.scale);
+  return { amount: rescale(a, scale) + rescale(b, scale), scale };
+}
+
+/** numerator / denominator rounded half away from zero to an integer. */
+export function divideHalfAwayFromZero(numerator: bigint, denominator: bigint): bigint {
+  if (denominator === 0n) throw new RangeError('division by zero');
+  if (denominator < 0n) return divideHalfAwayFromZero(-numerator, -denominator);
+  const negative = numerator < 0n;
+  const n = negative ? -numerator : numerator;
+  const q = (2n * n + denominator) / (2n * denominator);
+  return negative ? -q : q;
+}
+
+/** A ratio as a decimal with `scale` digits (for display: quantities such as 0.5 of a month). */
+export function ratioToDecimal(numerator: bigint, denominator: bigint, scale = 6): ScaledDecimal {
+  return trimDecimal({ amount: divideHalfAwayFromZero(numerator * 10n ** BigInt(scale), denominator), scale });
+}

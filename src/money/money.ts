@@ -1,0 +1,83 @@
+// Money is dinero.js's bigint build: integer minor units plus a currency, rounded only where a
+// caller names halfAwayFromZero (dinero's default scale change rounds down).
+import {
+  dinero,
+  add,
+  multiply,
+  toDecimal,
+  toSnapshot,
+  transformScale,
+  halfAwayFromZero,
+  type Dinero,
+  type DineroCurrency,
+} from 'dinero.js/bigint';
+import * as currencies from 'dinero.js/bigint/currencies';
+import { rescale, type ScaledDecimal } from './decimal.ts';
+
+export type Money = Dinero<bigint, string>;
+export type Currency = DineroCurrency<bigint, string>;
+
+export function currencyOf(code: string): Currency {
+  const currency = (currencies as Record<string, Currency | undefined>)[code];
+  if (!currency) throw new RangeError(`unknown ISO 4217 currency: ${code}`);
+  return currency;
+}
+
+export function isCurrencyCode(code: string): boolean {
+  return /^[A-Z]{3}$/.test(code) && (currencies as Record<string, unknown>)[code] !== undefined;
+}
+
+export function exponentOf(code: string): number {
+  return Number(currencyOf(code).exponent);
+}
+
+export function moneyFromMinor(minor: bigint, code: string): Money {
+  return dinero({ amount: minor, currency: currencyOf(code) });
+}
+
+/** An exact amount in major units (e.g. "0.00125" AUD), not yet rounded. */
+export function moneyFromMajor(amount: ScaledDecimal, code: string): Money {
+  const currency = currencyOf(code);
+  const scale = Math.max(amount.scale, Number(currency.exponent));
+  return dinero({ amount: rescale(amount, scale), currency, scale: BigInt(scale) });
+}
+
+/** Rounds once to the currency's minor unit, half away from zero, and returns minor units. */
+export function roundToMinor(money: Money): bigint {
+  const snapshot = toSnapshot(money);
+  const rounded = transformScale(money, snapshot.currency.exponent, halfAwayFromZero);
+  return toSnapshot(rounded).amount;
+}
+
+export function minorOf(money: Money): bigint {
+  const snapshot = toSnapshot(money);
+  if (snapshot.scale !== snapshot.currency.exponent) throw new RangeError('amount is not in minor units; round it first');
+  return snapshot.amount;
+}
+
+export function sumMinor(amounts: bigint[], code: string): bigint {
+  return minorOf(amounts.map((a) => moneyFromMinor(a, code)).reduce((a, b) => add(a, b), moneyFromMinor(0n, code)));
+}
+
+/** amount × factor, exact (no rounding). */
+export function multiplyExact(money: Money, factor: ScaledDecimal | bigint): Money {
+  return multiply(money, typeof factor === 'bigint' ? factor : { amount: factor.amount, scale: BigInt(factor.scale) });
+}
+
+/** "70.64" for 7064 AUD minor units. */
+export function formatMinor(minor: bigint, code: string): string {
+  return toDecimal(moneyFromMinor(minor, code));
+}
+
+export interface MoneyJson {
+  amount_minor: number;
+  currency: string;
+  formatted: string;
+}
+
+/** Money in JSON: integer minor units plus currency plus a formatted decimal string. */
+export function moneyJson(minor: bigint, code: string): MoneyJson {
+  const n = Number(minor);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`amount ${minor} exceeds the JSON safe integer range`);
+  return { amount_minor: n, currency: code, formatted: formatMinor(minor, code) };
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { migrate, readMigrations } from '../src/platform/migrate.ts';
+import { useTestDatabase } from './support/db.ts';
+
+const db = useTestDatabase();
+
+describe('migrations', () => {
+  it('records every migration as Prisma does and a second run is a no-op', async () => {
+    const result = await migrate(db().url);
+    const files = await readMigrations();
+    expect(result.applied).toEqual([]);
+    expect(result.alreadyApplied).toEqual(files.map((f) => f.name));
+
+    const client = new pg.Client({ connectionString: db().url });
+    await client.connect();
+    const { rows } = await client.query(
+      'SELECT id, checksum, migration_name, started_at, finished_at, applied_steps_count, rolled_back_at FROM _prisma_migrations ORDER BY migration_name',
+    );
+    await client.end();
+    expect(rows.map((r) => r.migration_name)).toEqual(files.map((f) => f.name));
+    for (const [i, row] of rows.entries()) {
+      expect(row.checksum).toBe(files[i]!.checksum);
+      expect(row.checksum).toMatch(/^[0-9a-f]{64}$/);
+      expect(row.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(row.finished_at).toBeInstanceOf(Date);
+      expect(row.applied_steps_count).toBe(1);
+      expect(row.rolled_back_at).toBeNull();
+    }
+  });
+
+  it('two processes migrating at once do not collide', async () => {
+    const results = await Promise.all([migrate(db().url), migrate(db().url), migrate(db().url)]);
+    for (const r of results) expect(r.applied).toEqual([]);
+  });
+});
