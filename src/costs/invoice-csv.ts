@@ -113,9 +113,11 @@ export function parseInvoiceCsv(text: string | Uint8Array): InvoiceCostLine[] {
   const columnIndex = indexRequiredColumns(header);
   const headerNames = header.map((name) => name.trim());
 
+  // Invoice periods repeat on almost every line: parse each distinct date once.
+  const instants = new Map<string, Date | null>();
   const lines: InvoiceCostLine[] = new Array(records.length - 1);
   for (let r = 1; r < records.length; r++) {
-    lines[r - 1] = toCostLine(records[r]!, r, headerNames, columnIndex);
+    lines[r - 1] = toCostLine(records[r]!, r, headerNames, columnIndex, instants);
   }
   return lines;
 }
@@ -141,8 +143,10 @@ function toCostLine(
   rowNumber: number,
   headerNames: string[],
   at: Record<RequiredColumn, number>,
+  instants: Map<string, Date | null>,
 ): InvoiceCostLine {
-  const fields: Record<string, string> = {};
+  // No prototype: a header named "__proto__" must stay an ordinary field.
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   for (let i = 0; i < headerNames.length; i++) fields[headerNames[i]!] = record[i] ?? '';
   const get = (column: RequiredColumn): string => record[at[column]] ?? '';
 
@@ -156,8 +160,19 @@ function toCostLine(
   const rawHours = get('hours');
   const hours = rawHours.trim() === '' ? null : (parseDecimal(rawHours) ?? fail(`unparsable hours ${JSON.stringify(rawHours)}`));
 
-  const periodStart = parseOptionalInstant(get('start'), 'start', fail);
-  const periodEnd = parseOptionalInstant(get('end'), 'end', fail);
+  const instantOf = (column: 'start' | 'end'): Date | null => {
+    const raw = get(column);
+    if (raw.trim() === '') return null;
+    let parsed = instants.get(raw);
+    if (parsed === undefined) {
+      parsed = parseInstant(raw);
+      instants.set(raw, parsed);
+    }
+    // A fresh Date per line: callers may mutate theirs.
+    return parsed ? new Date(parsed.getTime()) : fail(`unparsable ${column} date ${JSON.stringify(raw)}`);
+  };
+  const periodStart = instantOf('start');
+  const periodEnd = instantOf('end');
   if (periodStart && periodEnd && periodEnd.getTime() < periodStart.getTime()) {
     fail(`end ${get('end')} is before start ${get('start')}`);
   }
@@ -183,11 +198,6 @@ function toCostLine(
     amountMicros,
     amountMinor: microsToCentsDecimal(amountMicros),
   };
-}
-
-function parseOptionalInstant(raw: string, column: string, fail: (reason: string) => never): Date | null {
-  if (raw.trim() === '') return null;
-  return parseInstant(raw) ?? fail(`unparsable ${column} date ${JSON.stringify(raw)}`);
 }
 
 const RESOURCE_DESCRIPTION = /^\s*(.+?)\s+\(([^()]+)\)\s*$/;
