@@ -16,12 +16,13 @@ interface QueueDefinition {
   retryDelay: number;
   retryDelayMax: number;
   expireInSeconds: number;
-  policy?: 'standard' | 'singleton' | 'stately';
+  policy?: 'standard' | 'singleton' | 'stately' | 'exclusive';
 }
 
 export const QUEUE_DEFINITIONS: Record<QueueName, QueueDefinition> = {
   // A month close is idempotent per tenant, so a retry after a crash completes the rest.
-  [QUEUES.monthClose]: { retryLimit: 5, retryDelay: 30, retryDelayMax: 1800, expireInSeconds: 3600 },
+  // 'exclusive' + singletonKey: one queued-or-active close per key (the period, for system closes).
+  [QUEUES.monthClose]: { retryLimit: 5, retryDelay: 30, retryDelayMax: 1800, expireInSeconds: 3600, policy: 'exclusive' },
   [QUEUES.monthCloseCatchUp]: { retryLimit: 3, retryDelay: 60, retryDelayMax: 900, expireInSeconds: 300, policy: 'singleton' },
 };
 

@@ -1,0 +1,169 @@
+// Loads the quote engine's inputs for many tenants at once with a fixed number of set-based
+// queries (no per-event or per-deployment round trips): segments, add-on snapshots, resource
+// hours and LLM sums are aggregated in PostgreSQL.
+import type { Db } from '../platform/database.ts';
+import { resourceHoursByDeployment } from '../metering/resource-hours.ts';
+import type { Period } from './period.ts';
+import type { DeploymentInput, QuoteInput, SubscriptionStatus } from './quote-engine.ts';
+
+export interface TenantBilling {
+  tenantId: string;
+  slug: string;
+  input: QuoteInput;
+  llmEventCount: number;
+}
+
+/** Tenants with a subscription billable for some part of the period (active and past any trial). */
+export async function billableTenantIds(db: Db, period: Period, options: { tenantId?: string | null; includeInvoiced?: boolean } = {}): Promise<string[]> {
+  const tenantFilter = options.tenantId ?? null;
+  const rows = await db.$queryRaw<{ tenant_id: string }[]>`
+    SELECT DISTINCT d.tenant_id::text AS tenant_id
+      FROM subscription_segments seg
+      JOIN subscriptions s ON s.id = seg.subscription_id
+      JOIN deployments d ON d.id = s.deployment_id
+     WHERE seg.status = 'active'
+       AND GREATEST(seg.valid_from, ${period.start}::timestamptz, COALESCE(s.trial_ends_at, '-infinity'::timestamptz))
+           < LEAST(COALESCE(seg.valid_to, 'infinity'::timestamptz), ${period.end}::timestamptz)
+       AND (${tenantFilter}::uuid IS NULL OR d.tenant_id = ${tenantFilter}::uuid)
+    UNION
+    SELECT i.tenant_id::text FROM tenant_invoices i
+     WHERE ${options.includeInvoiced ?? false} AND i.period_start = ${period.start}::timestamptz
+       AND (${tenantFilter}::uuid IS NULL OR i.tenant_id = ${tenantFilter}::uuid)
+    ORDER BY 1`;
+  return rows.map((r) => r.tenant_id);
+}
+
+/**
+ * Billing inputs of `tenantIds` for `period`. Usage (resource hours, LLM events) is counted up to
+ * `asOf`: the period end for a month close, "now" for a projection of the month so far.
+ */
+export async function loadTenantBilling(db: Db, tenantIds: string[], period: Period, asOf: Date = period.end): Promise<Map<string, TenantBilling>> {
+  const result = new Map<string, TenantBilling>();
+  if (tenantIds.length === 0) return result;
+  const usageEnd = asOf < period.end ? asOf : period.end;
+
+  const tenants = await db.$queryRaw<{ id: string; slug: string; billing_currency: string; tax_country: string; tax_rate: string }[]>`
+    SELECT id::text, slug, billing_currency, tax_country, tax_rate::text FROM tenants WHERE id = ANY(${tenantIds}::uuid[])`;
+
+  const deployments = await db.$queryRaw<{ id: string; tenant_id: string; slug: string; subscription_id: string | null; trial_ends_at: Date | null }[]>`
+    SELECT d.id::text, d.tenant_id::text, d.slug, s.id::text AS subscription_id, s.trial_ends_at
+      FROM deployments d
+      LEFT JOIN subscriptions s ON s.deployment_id = d.id
+     WHERE d.tenant_id = ANY(${tenantIds}::uuid[])
+       AND (EXISTS (SELECT 1 FROM subscription_segments seg
+                     WHERE seg.subscription_id = s.id
+                       AND seg.valid_from < ${period.end}::timestamptz
+                       AND (seg.valid_to IS NULL OR seg.valid_to > ${period.start}::timestamptz))
+            OR EXISTS (SELECT 1 FROM llm_usage_events e
+                        WHERE e.deployment_id = d.id
+                          AND e.occurred_at >= ${period.start}::timestamptz AND e.occurred_at < ${usageEnd}::timestamptz))
+     ORDER BY d.tenant_id, d.slug`;
+  const deploymentIds = deployments.map((d) => d.id);
+  const subscriptionIds = deployments.flatMap((d) => (d.subscription_id ? [d.subscription_id] : []));
+
+  const segments = await db.$queryRaw<
+    { subscription_id: string; plan_version_id: string; plan_code: string; version: number; base_price_minor: bigint; status: SubscriptionStatus; valid_from: Date; valid_to: Date | null }[]
+  >`
+    SELECT seg.subscription_id::text, seg.plan_version_id::text, p.code AS plan_code, pv.version, pv.base_price_minor,
+           seg.status::text AS status, seg.valid_from, seg.valid_to
+      FROM subscription_segments seg
+      JOIN plan_versions pv ON pv.id = seg.plan_version_id
+      JOIN plans p ON p.id = pv.plan_id
+     WHERE seg.subscription_id = ANY(${subscriptionIds}::uuid[])
+       AND seg.valid_from < ${period.end}::timestamptz
+       AND (seg.valid_to IS NULL OR seg.valid_to > ${period.start}::timestamptz)
+     ORDER BY seg.subscription_id, seg.valid_from`;
+  const planVersionIds = [...new Set(segments.map((s) => s.plan_version_id))];
+
+  const allowances = await db.$queryRaw<{ plan_version_id: string; resource_kind: string; included_hours: bigint; overage_unit_price: string }[]>`
+    SELECT plan_version_id::text, resource_kind, included_hours, overage_unit_price::text
+      FROM plan_version_allowances WHERE plan_version_id = ANY(${planVersionIds}::uuid[])`;
+
+  const addons = await db.$queryRaw<
+    { id: string; subscription_id: string; addon_code: string; addon_name: string; unit_price_minor: bigint; quantity: number; attached_at: Date; detached_at: Date | null }[]
+  >`
+    SELECT id::text, subscription_id::text, addon_code, addon_name, unit_price_minor, quantity, attached_at, detached_at
+      FROM subscription_addons
+     WHERE subscription_id = ANY(${subscriptionIds}::uuid[])
+       AND attached_at < ${period.end}::timestamptz
+       AND (detached_at IS NULL OR detached_at > ${period.start}::timestamptz)`;
+
+  const hours = await resourceHoursByDeployment(db, deploymentIds, { from: period.start, to: usageEnd });
+
+  const llm = await db.$queryRaw<{ deployment_id: string; event_count: number; charge_sum: string }[]>`
+    SELECT deployment_id::text, COUNT(*)::int AS event_count, SUM(charge)::text AS charge_sum
+      FROM llm_usage_events
+     WHERE deployment_id = ANY(${deploymentIds}::uuid[])
+       AND occurred_at >= ${period.start}::timestamptz AND occurred_at < ${usageEnd}::timestamptz
+     GROUP BY deployment_id`;
+
+  const allowancesByVersion = groupBy(allowances, (a) => a.plan_version_id);
+  const segmentsBySub = groupBy(segments, (s) => s.subscription_id);
+  const addonsBySub = groupBy(addons, (a) => a.subscription_id);
+  const hoursByDeployment = groupBy(hours, (h) => h.deploymentId);
+  const llmByDeployment = new Map(llm.map((l) => [l.deployment_id, l]));
+  const deploymentsByTenant = groupBy(deployments, (d) => d.tenant_id);
+
+  for (const t of tenants) {
+    let llmEventCount = 0;
+    const deploymentInputs: DeploymentInput[] = (deploymentsByTenant.get(t.id) ?? []).map((d) => {
+      const usage = llmByDeployment.get(d.id);
+      llmEventCount += usage?.event_count ?? 0;
+      return {
+        deploymentId: d.id,
+        slug: d.slug,
+        subscriptionId: d.subscription_id,
+        trialEndsAt: d.trial_ends_at,
+        segments: (d.subscription_id ? (segmentsBySub.get(d.subscription_id) ?? []) : []).map((s) => ({
+          planVersionId: s.plan_version_id,
+          planCode: s.plan_code,
+          planVersion: s.version,
+          basePriceMinor: BigInt(s.base_price_minor),
+          status: s.status,
+          validFrom: s.valid_from,
+          validTo: s.valid_to,
+          allowances: (allowancesByVersion.get(s.plan_version_id) ?? []).map((a) => ({
+            resourceKind: a.resource_kind,
+            includedHours: BigInt(a.included_hours),
+            overageUnitPrice: a.overage_unit_price,
+          })),
+        })),
+        addons: (d.subscription_id ? (addonsBySub.get(d.subscription_id) ?? []) : []).map((a) => ({
+          subscriptionAddonId: a.id,
+          code: a.addon_code,
+          name: a.addon_name,
+          unitPriceMinor: BigInt(a.unit_price_minor),
+          quantity: a.quantity,
+          attachedAt: a.attached_at,
+          detachedAt: a.detached_at,
+        })),
+        resourceHours: (hoursByDeployment.get(d.id) ?? []).map((h) => ({ resourceKind: h.resourceKind, hours: h.hours })),
+        llm: { eventCount: usage?.event_count ?? 0, chargeSum: usage?.charge_sum ?? '0' },
+      };
+    });
+    result.set(t.id, {
+      tenantId: t.id,
+      slug: t.slug,
+      llmEventCount,
+      input: {
+        tenantId: t.id,
+        currency: t.billing_currency,
+        tax: { country: t.tax_country, rate: t.tax_rate },
+        period: { key: period.key, start: period.start, end: period.end },
+        deployments: deploymentInputs,
+      },
+    });
+  }
+  return result;
+}
+
+function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
+  const map = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = map.get(k);
+    if (list) list.push(item);
+    else map.set(k, [item]);
+  }
+  return map;
+}
