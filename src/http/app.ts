@@ -51,7 +51,6 @@ export async function buildApp(deps: AppDeps, routes: RouteModule[]): Promise<Ap
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: 5 * 1024 * 1024,
-    disableRequestLogging: deps.config.NODE_ENV === 'test',
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
 
   app.setValidatorCompiler(validatorCompiler);

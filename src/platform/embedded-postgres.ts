@@ -29,6 +29,21 @@ async function canConnect(url: string): Promise<boolean> {
   }
 }
 
+async function otherClients(adminUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+    );
+    return rows[0]?.n ?? 0;
+  } catch {
+    return 0;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 /** Serialises start-up across processes with an exclusive lock file. */
 async function withStartLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const lockPath = `${dir}.lock`;
@@ -92,7 +107,11 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
   return {
     url,
     async stop() {
-      if (started) await started.stop();
+      if (!started) return;
+      // Another process (a second test run, a worker) may have joined the cluster we started:
+      // leave it running for them; the next starter reuses it.
+      if ((await otherClients(adminUrl)) > 0) return;
+      await started.stop();
     },
   };
 }

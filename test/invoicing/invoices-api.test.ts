@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { closeMonth } from '../../src/invoicing/month-close.ts';
+import { parsePeriod } from '../../src/invoicing/period.ts';
+import { TEST_JWT_SECRET, useTestApp } from '../support/app.ts';
+import { seedPilot } from '../support/seed.ts';
+
+const ctx = useTestApp({ now: () => new Date('2026-05-02T00:00:00Z') });
+let tenantA: string;
+let tenantB: string;
+let invoiceA: string;
+let deploymentA: string;
+
+beforeAll(async () => {
+  const { prisma } = ctx().db;
+  const a = await seedPilot(prisma, 'alpha');
+  const b = await seedPilot(prisma, 'beta');
+  tenantA = a.tenant.id;
+  tenantB = b.tenant.id;
+  deploymentA = a.deployment.id;
+  await closeMonth(
+    { prisma, now: new Date('2026-05-01T03:00:00Z') },
+    { runId: randomUUID(), period: parsePeriod('2026-04'), force: false, dryRun: false, tenantId: null, reason: null, requestedBy: 'test' },
+  );
+  invoiceA = (await prisma.tenantInvoice.findFirstOrThrow({ where: { tenantId: tenantA } })).id;
+});
+
+const key = new TextEncoder().encode(TEST_JWT_SECRET);
+
+describe('auth', () => {
+  it('answers 401 without a token, with a bad one, an expired one, one without exp, or another algorithm', async () => {
+    const { app } = ctx();
+    const get = (authorization?: string) => app.inject({ method: 'GET', url: '/api/v1/invoices', headers: authorization ? { authorization } : {} });
+    expect((await get()).statusCode).toBe(401);
+    expect((await get('Bearer not-a-jwt')).statusCode).toBe(401);
+    expect((await get('Basic abc')).statusCode).toBe(401);
+
+    const expired = await new SignJWT({ roles: ['finance'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuedAt(1_700_000_000).setExpirationTime(1_700_000_100).sign(key);
+    const res = await get(`Bearer ${expired}`);
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ error: 'unauthorized', message: expect.stringMatching(/expired/) });
+
+    const noExp = await new SignJWT({ roles: ['finance'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuedAt().sign(key);
+    expect((await get(`Bearer ${noExp}`)).statusCode).toBe(401);
+
+    const hs512 = await new SignJWT({ roles: ['finance'] }).setProtectedHeader({ alg: 'HS512' }).setSubject('x').setExpirationTime('5m').sign(key);
+    expect((await get(`Bearer ${hs512}`)).statusCode).toBe(401);
+
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'x', roles: ['finance'], exp: 9_999_999_999 })).toString('base64url')}.`;
+    expect((await get(`Bearer ${unsigned}`)).statusCode).toBe(401);
+
+    const wrongSecret = await new SignJWT({ roles: ['finance'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setExpirationTime('5m').sign(new TextEncoder().encode('another-secret-another-secret-another-secret'));
+    expect((await get(`Bearer ${wrongSecret}`)).statusCode).toBe(401);
+
+    const unknownRole = await new SignJWT({ roles: ['superuser'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setExpirationTime('5m').sign(key);
+    expect((await get(`Bearer ${unknownRole}`)).statusCode).toBe(401);
+  });
+
+  it('answers 403 when the role may not roll up', async () => {
+    const { app, auth } = ctx();
+    for (const role of ['tenant_admin', 'tenant_member', 'llm_gateway'] as const) {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/invoices/rollup', headers: await auth(role, tenantA), payload: { period: '2026-04' } });
+      expect(res.statusCode).toBe(403);
+      expect(res.json().error).toBe('forbidden');
+    }
+  });
+});
+
+describe('GET /api/v1/invoices', () => {
+  it('shows finance every tenant with money as minor units, currency and a formatted string', async () => {
+    const { app, auth } = ctx();
+    const res = await app.inject({ method: 'GET', url: '/api/v1/invoices?period=2026-04', headers: await auth('finance') });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.data).toHaveLength(2);
+    expect(body.data[0].total).toEqual({ amount_minor: 7064, currency: 'AUD', formatted: '70.64' });
+    expect(body.data[0]).toMatchObject({ period: '2026-04', status: 'draft', subtotal: { amount_minor: 6422 }, tax: { amount_minor: 642 } });
+  });
+
+  it('shows a tenant only its own invoices and answers 404 for another tenant’s', async () => {
+    const { app, auth } = ctx();
+    const list = await app.inject({ method: 'GET', url: '/api/v1/invoices', headers: await auth('tenant_member', tenantA) });
+    expect(list.json().data.map((i: { tenant_id: string }) => i.tenant_id)).toEqual([tenantA]);
+
+    const own = await app.inject({ method: 'GET', url: `/api/v1/invoices/${invoiceA}`, headers: await auth('tenant_admin', tenantA) });
+    expect(own.statusCode).toBe(200);
+    expect(own.json().lines.map((l: { kind: string }) => l.kind)).toEqual(['plan_base', 'addon', 'overage', 'tax']);
+    expect(own.json().lines[2]).toMatchObject({ resource_kind: 'droplet', quantity: '672', amount: { amount_minor: 672, formatted: '6.72' } });
+
+    const other = await app.inject({ method: 'GET', url: `/api/v1/invoices/${invoiceA}`, headers: await auth('tenant_admin', tenantB) });
+    expect(other.statusCode).toBe(404);
+    expect(other.body).not.toContain('7064');
+    expect((await app.inject({ method: 'GET', url: `/api/v1/invoices?tenant_id=${tenantA}`, headers: await auth('tenant_admin', tenantB) })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/invoices/not-a-uuid', headers: await auth('finance') })).statusCode).toBe(404);
+  });
+
+  it('paginates with a cursor and validates its query', async () => {
+    const { app, auth } = ctx();
+    const headers = await auth('platform_admin');
+    const page1 = (await app.inject({ method: 'GET', url: '/api/v1/invoices?limit=1', headers })).json();
+    expect(page1.data).toHaveLength(1);
+    expect(page1.next_cursor).toBeTruthy();
+    const page2 = (await app.inject({ method: 'GET', url: `/api/v1/invoices?limit=1&cursor=${page1.next_cursor}`, headers })).json();
+    expect(page2.data).toHaveLength(1);
+    expect(page2.data[0].id).not.toBe(page1.data[0].id);
+    expect(page2.next_cursor).toBeNull();
+
+    const tooMany = await app.inject({ method: 'GET', url: '/api/v1/invoices?limit=201', headers });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json().field).toBe('limit');
+    expect((await app.inject({ method: 'GET', url: '/api/v1/invoices?period=2026-13', headers })).json().field).toBe('period');
+    expect((await app.inject({ method: 'GET', url: '/api/v1/invoices?cursor=garbage', headers })).json().field).toBe('cursor');
+    const filtered = (await app.inject({ method: 'GET', url: `/api/v1/invoices?tenant_id=${tenantB}&status=draft`, headers })).json();
+    expect(filtered.data.map((i: { tenant_id: string }) => i.tenant_id)).toEqual([tenantB]);
+  });
+});
+
+describe('POST /api/v1/invoices/rollup', () => {
+  it('rejects bad input naming the field', async () => {
+    const { app, auth } = ctx();
+    const headers = await auth('finance');
+    const post = (payload: unknown) => app.inject({ method: 'POST', url: '/api/v1/invoices/rollup', headers, payload: payload as object });
+    expect((await post({})).json()).toMatchObject({ error: 'validation_failed', field: 'period' });
+    expect((await post({ period: 'April' })).json().field).toBe('period');
+    expect((await post({ period: '2026-04', force: 'yes' })).json().field).toBe('force');
+    expect((await post({ period: '2026-04', tenant_id: 'abc' })).json().field).toBe('tenant_id');
+    const notEnded = await post({ period: '2026-05' });
+    expect(notEnded.statusCode).toBe(422);
+    expect(notEnded.json().field).toBe('period');
+    const unknownTenant = await post({ period: '2026-04', tenant_id: randomUUID() });
+    expect(unknownTenant.statusCode).toBe(422);
+    expect(unknownTenant.json().field).toBe('tenant_id');
+    const malformed = await app.inject({ method: 'POST', url: '/api/v1/invoices/rollup', headers: { ...headers, 'content-type': 'application/json' }, payload: '{"period":' });
+    expect(malformed.statusCode).toBe(400);
+  });
+});
+
+describe('GET /api/v1/deployments/:id/quote', () => {
+  it('quotes with the same engine as month close, and hides other tenants’ deployments', async () => {
+    const { app, auth } = ctx();
+    const res = await app.inject({ method: 'GET', url: `/api/v1/deployments/${deploymentA}/quote?period=2026-04`, headers: await auth('tenant_admin', tenantA) });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ projection: false, total: { amount_minor: 7064 }, subtotal: { amount_minor: 6422 } });
+    // In May (2 May 00:00 = 24 h in), usage so far: 3 droplets × 24 h, well inside the allowance.
+    const may = await app.inject({ method: 'GET', url: `/api/v1/deployments/${deploymentA}/quote`, headers: await auth('finance') });
+    expect(may.json()).toMatchObject({ period: '2026-05', projection: true, subtotal: { amount_minor: 5750 } });
+    const other = await app.inject({ method: 'GET', url: `/api/v1/deployments/${deploymentA}/quote`, headers: await auth('tenant_admin', tenantB) });
+    expect(other.statusCode).toBe(404);
+  });
+});

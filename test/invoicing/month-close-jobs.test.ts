@@ -1,0 +1,109 @@
+// The queue side with a real pg-boss and real workers: the API queues a rollup, the cron tick
+// closes the previous month, and months whose close never ran are caught up.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { startWorkers } from '../../jobs/worker.ts';
+import { QUEUES } from '../../jobs/catalog.ts';
+import { catchUpMonthCloses, unclosedPeriods } from '../../src/invoicing/month-close-runs.ts';
+import { parsePeriod, previousPeriod } from '../../src/invoicing/period.ts';
+import { useTestApp } from '../support/app.ts';
+import { seedPilot } from '../support/seed.ts';
+
+let now = new Date('2026-05-02T00:00:00Z');
+const ctx = useTestApp({ now: () => now });
+
+async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+let tenantId: string;
+beforeAll(async () => {
+  const { db, boss, config } = ctx();
+  tenantId = (await seedPilot(db.prisma, 'queued')).tenant.id;
+  // Workers in this process, on the same database, with the test clock. No catch-up at start:
+  // the tests below trigger it explicitly.
+  await startWorkers({ prisma: db.prisma, boss, config, logger: pino({ level: 'silent' }), now: () => now }, { catchUpOnStart: false });
+});
+afterAll(async () => {
+  await ctx().boss.offWork(QUEUES.monthClose).catch(() => {});
+});
+
+describe('month close through the queue', () => {
+  it('POST /api/v1/invoices/rollup answers 202 and GET /api/v1/jobs/:id returns its state and summary', async () => {
+    const { app, auth } = ctx();
+    const headers = await auth('finance');
+    const res = await app.inject({ method: 'POST', url: '/api/v1/invoices/rollup', headers, payload: { period: '2026-04', tenant_id: tenantId, reason: 'test' } });
+    expect(res.statusCode).toBe(202);
+    const { job_id } = res.json();
+    const job = await waitFor(async () => {
+      const r = (await app.inject({ method: 'GET', url: `/api/v1/jobs/${job_id}`, headers })).json();
+      return r.run.status === 'completed' ? r : null;
+    }, 'the rollup to complete');
+    expect(job.summary).toMatchObject({ period: '2026-04', created: 1, failed: 0 });
+    const invoice = await ctx().db.prisma.tenantInvoice.findFirstOrThrow({ where: { tenantId } });
+    expect(invoice.totalMinor).toBe(7064n);
+
+    expect((await app.inject({ method: 'GET', url: `/api/v1/jobs/${job_id}`, headers: await auth('tenant_admin', tenantId) })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'GET', url: `/api/v1/jobs/00000000-0000-4000-8000-000000000000`, headers })).statusCode).toBe(404);
+  });
+
+  it('the cron tick (a job without a run) closes the month before it and a re-delivery reuses its run', async () => {
+    const { boss, db } = ctx();
+    now = new Date(); // pg-boss stamps the tick with the real clock
+    const jobId = await boss.send(QUEUES.monthClose, { trigger: 'schedule' });
+    expect(jobId).toBeTruthy();
+    const run = await waitFor(async () => {
+      const r = await db.prisma.monthCloseRun.findUnique({ where: { id: jobId! } });
+      return r?.status === 'completed' ? r : null;
+    }, 'the scheduled close');
+    // The tick's month is the real clock's (pg-boss stamps createdOn), so the period is the one before it.
+    expect(run.trigger).toBe('schedule');
+    expect(run.periodStart.toISOString()).toBe(previousPeriod(new Date()).start.toISOString());
+    // A re-delivery of the same tick finds its run finished and does nothing more.
+    const { handleMonthClose } = await import('../../jobs/month-close.ts');
+    const again = await handleMonthClose(
+      { prisma: db.prisma, boss, config: ctx().config, logger: pino({ level: 'silent' }), now: () => now },
+      { id: jobId!, data: { trigger: 'schedule' }, createdOn: new Date() } as never,
+    );
+    expect(again.runId).toBe(jobId);
+    expect(await db.prisma.monthCloseRun.count({ where: { id: jobId! } })).toBe(1);
+  });
+
+  it('detects and closes months whose close never ran, once', async () => {
+    const { boss, db } = ctx();
+    now = new Date('2026-07-05T00:00:00Z');
+    const missing = await unclosedPeriods(db.prisma, now, 3);
+    // April was closed for one tenant only (the rollup above): that is not a full close.
+    expect(missing.map((p) => p.key)).toEqual(['2026-04', '2026-05', '2026-06']);
+
+    const [first, second] = await Promise.all([
+      catchUpMonthCloses({ prisma: db.prisma, boss, now }, 3),
+      catchUpMonthCloses({ prisma: db.prisma, boss, now }, 3),
+    ]);
+    // Two catch-ups at once queue each month once.
+    expect([...first, ...second].sort()).toEqual(['2026-04', '2026-05', '2026-06']);
+
+    await waitFor(async () => (await unclosedPeriods(db.prisma, now, 3)).length === 0 && (await db.prisma.monthCloseRun.count({ where: { trigger: 'catch_up', status: 'completed' } })) === 3, 'catch-up closes');
+    const invoices = await db.prisma.tenantInvoice.findMany({ where: { tenantId, periodStart: { lt: new Date('2026-07-01T00:00:00Z') } }, orderBy: { periodStart: 'asc' } });
+    expect(invoices.map((i) => i.periodStart.toISOString().slice(0, 7))).toEqual(['2026-04', '2026-05', '2026-06']);
+    // April existed already: the catch-up skipped it rather than duplicating it.
+    const april = await db.prisma.monthCloseRun.findFirstOrThrow({ where: { trigger: 'catch_up', periodStart: parsePeriod('2026-04').start } });
+    expect(april.summary).toMatchObject({ skipped: 1, created: 0 });
+
+    expect(await catchUpMonthCloses({ prisma: db.prisma, boss, now }, 3)).toEqual([]);
+  });
+
+  it('the catch-up queue job runs the same detection (as at worker start-up)', async () => {
+    const { boss, db } = ctx();
+    now = new Date('2026-08-03T00:00:00Z');
+    await boss.send(QUEUES.monthCloseCatchUp, {});
+    await waitFor(async () => (await db.prisma.tenantInvoice.count({ where: { tenantId, periodStart: parsePeriod('2026-07').start } })) === 1, 'July to be closed');
+  });
+});
