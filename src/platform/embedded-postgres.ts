@@ -104,9 +104,16 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
     await admin.end();
   }
 
+  // A lease: one idle connection held for this process's lifetime, so a process that started the
+  // cluster sees that others still use it (pool connections come and go) and leaves it running.
+  const lease = new pg.Client({ connectionString: adminUrl, application_name: 'embedded-lease' });
+  await lease.connect();
+  lease.on('error', () => {});
+
   return {
     url,
     async stop() {
+      await lease.end().catch(() => {});
       if (!started) return;
       // Another process (a second test run, a worker) may have joined the cluster we started:
       // leave it running for them; the next starter reuses it.
