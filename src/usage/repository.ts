@@ -1,0 +1,88 @@
+// The SQL for LLM usage ingestion. Every query is set-based: arrays go in as single parameters
+// and unnest() turns them into rows, so a batch of 1,000 events costs the same three round trips
+// as one event. Money stays text until PostgreSQL casts it to numeric.
+import type { Db } from '../platform/database.ts';
+import type { LlmUsageEvent } from './llm-event.ts';
+
+export interface TenantDeploymentRow {
+  tenant_id: string;
+  deployment_id: string;
+  /** null when the tenant does not exist. */
+  billing_currency: string | null;
+  /** The deployment's real tenant; null when the deployment does not exist. */
+  deployment_tenant_id: string | null;
+}
+
+/** What the database knows about each (tenant, deployment) pair, in one query. */
+export async function findTenantDeployments(db: Db, pairs: readonly { tenantId: string; deploymentId: string }[]): Promise<TenantDeploymentRow[]> {
+  if (pairs.length === 0) return [];
+  const tenantIds = pairs.map((p) => p.tenantId);
+  const deploymentIds = pairs.map((p) => p.deploymentId);
+  return db.$queryRaw<TenantDeploymentRow[]>`
+    SELECT p.tenant_id::text AS tenant_id,
+           p.deployment_id::text AS deployment_id,
+           t.billing_currency::text AS billing_currency,
+           d.tenant_id::text AS deployment_tenant_id
+    FROM unnest(${tenantIds}::uuid[], ${deploymentIds}::uuid[]) AS p(tenant_id, deployment_id)
+    LEFT JOIN tenants t ON t.id = p.tenant_id
+    LEFT JOIN deployments d ON d.id = p.deployment_id`;
+}
+
+export interface InsertedRow {
+  id: string;
+  gateway_request_id: string;
+}
+
+/**
+ * Inserts the events in one statement; a gateway_request_id already stored (or being stored by a
+ * concurrent request, which this waits for) is skipped. Returns only the rows this call inserted.
+ * The caller passes each gateway_request_id at most once.
+ */
+export async function insertLlmEvents(db: Db, events: readonly LlmUsageEvent[], receivedAt: Date): Promise<InsertedRow[]> {
+  if (events.length === 0) return [];
+  // Rows are inserted in gateway_request_id order so two overlapping concurrent batches wait on
+  // each other's keys in the same order and cannot deadlock.
+  const sorted = [...events].sort((a, b) => (a.gatewayRequestId < b.gatewayRequestId ? -1 : a.gatewayRequestId > b.gatewayRequestId ? 1 : 0));
+  const column = <T>(pick: (e: LlmUsageEvent) => T): T[] => sorted.map(pick);
+  return db.$queryRaw<InsertedRow[]>`
+    INSERT INTO llm_usage_events
+      (gateway_request_id, tenant_id, deployment_id, model, provider,
+       prompt_tokens, completion_tokens, total_tokens, charge, currency,
+       occurred_at, received_at, body_hash)
+    SELECT e.gateway_request_id, e.tenant_id, e.deployment_id, e.model, e.provider,
+           e.prompt_tokens, e.completion_tokens, e.total_tokens, e.charge::numeric, e.currency,
+           e.occurred_at, ${receivedAt}::timestamptz, e.body_hash
+    FROM unnest(
+      ${column((e) => e.gatewayRequestId)}::text[],
+      ${column((e) => e.tenantId)}::uuid[],
+      ${column((e) => e.deploymentId)}::uuid[],
+      ${column((e) => e.model)}::text[],
+      ${column((e) => e.provider)}::text[],
+      ${column((e) => String(e.promptTokens))}::bigint[],
+      ${column((e) => String(e.completionTokens))}::bigint[],
+      ${column((e) => String(e.totalTokens))}::bigint[],
+      ${column((e) => e.charge)}::text[],
+      ${column((e) => e.currency)}::text[],
+      ${column((e) => e.occurredAt)}::timestamptz[],
+      ${column((e) => e.bodyHash)}::text[]
+    ) WITH ORDINALITY AS e(gateway_request_id, tenant_id, deployment_id, model, provider,
+                           prompt_tokens, completion_tokens, total_tokens, charge, currency,
+                           occurred_at, body_hash, ord)
+    ORDER BY e.ord
+    ON CONFLICT (gateway_request_id) DO NOTHING
+    RETURNING id::text AS id, gateway_request_id`;
+}
+
+export interface StoredEventRow {
+  id: string;
+  gateway_request_id: string;
+  body_hash: string;
+}
+
+export async function findLlmEventsByGatewayIds(db: Db, gatewayRequestIds: readonly string[]): Promise<StoredEventRow[]> {
+  if (gatewayRequestIds.length === 0) return [];
+  return db.$queryRaw<StoredEventRow[]>`
+    SELECT id::text AS id, gateway_request_id, body_hash
+    FROM llm_usage_events
+    WHERE gateway_request_id = ANY(${[...gatewayRequestIds]}::text[])`;
+}
