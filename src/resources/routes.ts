@@ -1,3 +1,64 @@
+import { z } from 'zod';
 import type { RouteModule } from '../http/app.ts';
+import { NotFoundError } from '../platform/errors.ts';
+import { idParams, pageQueryShape, requirePlatformAdmin, uuid } from '../tenants/admin-support.ts';
+import { createResource, createResourceBody } from './create-resource.ts';
+import { deleteResource, deleteResourceBody } from './delete-resource.ts';
+import { findResource, listResources } from './repository.ts';
+import { RESOURCE_KINDS } from './kinds.ts';
+import { resourceJson } from './json.ts';
 
-export const resourcesRoutes: RouteModule = () => {};
+export const resourcesRoutes: RouteModule = (app, deps) => {
+  app.addHook('preValidation', requirePlatformAdmin);
+
+  app.post(
+    '/api/v1/resources',
+    { schema: { tags: ['resources'], summary: 'Record a cloud resource', body: createResourceBody } },
+    async (request, reply) => {
+      const resource = await createResource(deps.prisma, request.body, deps.now());
+      return reply.code(201).send(resourceJson(resource));
+    },
+  );
+
+  app.get(
+    '/api/v1/resources',
+    {
+      schema: {
+        tags: ['resources'],
+        summary: 'List cloud resources, oldest first',
+        querystring: z.strictObject({ deployment_id: uuid.optional(), kind: z.enum(RESOURCE_KINDS).optional(), ...pageQueryShape }),
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const page = await listResources(deps.prisma, { deploymentId: q.deployment_id, kind: q.kind, limit: q.limit, cursor: q.cursor });
+      return { data: page.items.map(resourceJson), next_cursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/api/v1/resources/:id',
+    { schema: { tags: ['resources'], summary: 'One cloud resource', params: idParams } },
+    async (request) => {
+      const resource = await findResource(deps.prisma, request.params.id);
+      if (!resource) throw new NotFoundError('resource');
+      return resourceJson(resource);
+    },
+  );
+
+  app.post(
+    '/api/v1/resources/:id/delete',
+    {
+      schema: {
+        tags: ['resources'],
+        summary: 'Mark a cloud resource deleted (idempotent)',
+        params: idParams,
+        body: deleteResourceBody,
+      },
+    },
+    async (request) => {
+      const resource = await deleteResource(deps.prisma, request.params.id, request.body?.deleted_at, deps.now());
+      return resourceJson(resource);
+    },
+  );
+};

@@ -1,0 +1,29 @@
+import type { Deployment, DeploymentEvent } from '../generated/prisma/client.ts';
+import type { SubscriptionDetail } from '../subscriptions/repository.ts';
+import { subscriptionJson } from '../subscriptions/json.ts';
+
+export function deploymentJson(d: Deployment) {
+  return {
+    id: d.id,
+    tenant_id: d.tenantId,
+    slug: d.slug,
+    display_name: d.displayName,
+    region: d.region,
+    state: d.state,
+    llm_mode: d.llmMode,
+    billing_action_suspended: d.billingActionSuspended,
+    created_at: d.createdAt.toISOString(),
+  };
+}
+
+export function deploymentEventJson(e: DeploymentEvent) {
+  return { id: e.id, from: e.fromState, to: e.toState, actor: e.actor, reason: e.reason, at: e.at.toISOString() };
+}
+
+export function deploymentDetailJson(d: Deployment, events: DeploymentEvent[], subscription: SubscriptionDetail | null) {
+  return {
+    ...deploymentJson(d),
+    subscription: subscription ? subscriptionJson(subscription) : null,
+    events: events.map(deploymentEventJson),
+  };
+}

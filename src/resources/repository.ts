@@ -1,0 +1,40 @@
+// Cloud resource queries. Each takes a Db so a caller's transaction can pass through.
+import type { Db } from '../platform/database.ts';
+import type { CloudResource } from '../generated/prisma/client.ts';
+import { afterCursor, pageOrder, toPage, type PageCursor } from '../tenants/admin-support.ts';
+
+export async function findResource(db: Db, id: string): Promise<CloudResource | null> {
+  return db.cloudResource.findUnique({ where: { id } });
+}
+
+export async function listResources(
+  db: Db,
+  query: { deploymentId?: string | undefined; kind?: string | undefined; limit: number; cursor?: PageCursor | undefined },
+) {
+  const rows = await db.cloudResource.findMany({
+    where: {
+      ...(query.deploymentId ? { deploymentId: query.deploymentId } : {}),
+      ...(query.kind ? { kind: query.kind } : {}),
+      ...afterCursor(query.cursor),
+    },
+    orderBy: pageOrder,
+    take: query.limit + 1,
+  });
+  return toPage(rows, query.limit);
+}
+
+/**
+ * For billing a tenant over [periodStart, periodEnd): its deployments' resources that existed at
+ * some point in the period (created before the end, not deleted before the start). A resource's
+ * billable life is [created_at, deleted_at), clipped to the period by the caller.
+ */
+export async function listResourcesOverlapping(db: Db, query: { tenantId: string; periodStart: Date; periodEnd: Date }): Promise<CloudResource[]> {
+  return db.cloudResource.findMany({
+    where: {
+      deployment: { tenantId: query.tenantId },
+      createdAt: { lt: query.periodEnd },
+      OR: [{ deletedAt: null }, { deletedAt: { gt: query.periodStart } }],
+    },
+    orderBy: [{ deploymentId: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
+  });
+}

@@ -1,0 +1,13 @@
+// Tenant queries. Each takes a Db so a caller's transaction can pass through.
+import type { Db } from '../platform/database.ts';
+import type { Tenant } from '../generated/prisma/client.ts';
+import { afterCursor, pageOrder, toPage, type PageCursor } from './admin-support.ts';
+
+export async function findTenant(db: Db, id: string): Promise<Tenant | null> {
+  return db.tenant.findUnique({ where: { id } });
+}
+
+export async function listTenants(db: Db, page: { limit: number; cursor?: PageCursor | undefined }) {
+  const rows = await db.tenant.findMany({ where: afterCursor(page.cursor), orderBy: pageOrder, take: page.limit + 1 });
+  return toPage(rows, page.limit);
+}
