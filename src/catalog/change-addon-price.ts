@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../platform/database.ts';
 import type { Addon } from '../generated/prisma/client.ts';
 import { NotFoundError } from '../platform/errors.ts';
-import { minorAmount } from '../tenants/admin-support.ts';
+import { minorAmount } from '../http/request-support.ts';
 
 export const changeAddonPriceBody = z.strictObject({ price_minor: minorAmount });
 

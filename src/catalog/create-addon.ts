@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../platform/database.ts';
 import type { Addon } from '../generated/prisma/client.ts';
 import { ConflictError } from '../platform/errors.ts';
-import { code, currencyCode, isUniqueViolation, minorAmount } from '../tenants/admin-support.ts';
+import { code, currencyCode, isUniqueViolation, minorAmount } from '../http/request-support.ts';
 
 export const createAddonBody = z.strictObject({
   code,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { PrismaClient, Tx } from '../platform/database.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { RESOURCE_KINDS } from '../resources/kinds.ts';
-import { currencyCode, minorAmount, nonNegativeDecimal } from '../tenants/admin-support.ts';
+import { currencyCode, minorAmount, nonNegativeDecimal } from '../http/request-support.ts';
 import type { PlanVersionWithAllowances } from './repository.ts';
 
 export const allowanceBody = z.strictObject({

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { PrismaClient } from '../platform/database.ts';
 import { ConflictError } from '../platform/errors.ts';
-import { code, isUniqueViolation } from '../tenants/admin-support.ts';
+import { code, isUniqueViolation } from '../http/request-support.ts';
 import { insertPlanVersion, planVersionBody } from './create-plan-version.ts';
 import type { PlanWithVersions } from './repository.ts';
 

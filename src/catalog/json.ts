@@ -1,6 +1,6 @@
 import type { Addon } from '../generated/prisma/client.ts';
 import { moneyJson } from '../money/money.ts';
-import { decimalString, jsonInteger } from '../tenants/admin-support.ts';
+import { decimalString, jsonInteger } from '../http/request-support.ts';
 import type { PlanVersionWithAllowances, PlanWithVersions } from './repository.ts';
 
 export function planVersionJson(v: PlanVersionWithAllowances) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { RouteModule } from '../http/app.ts';
 import { NotFoundError } from '../platform/errors.ts';
-import { code, requirePlatformAdmin } from '../tenants/admin-support.ts';
+import { code, requirePlatformAdmin } from '../http/request-support.ts';
 import { createPlan, createPlanBody } from './create-plan.ts';
 import { createPlanVersion, planVersionBody } from './create-plan-version.ts';
 import { createAddon, createAddonBody } from './create-addon.ts';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../platform/database.ts';
 import type { Deployment } from '../generated/prisma/client.ts';
 import { ConflictError, ValidationError } from '../platform/errors.ts';
-import { instant, isUniqueViolation, slug, uuid } from '../tenants/admin-support.ts';
+import { instant, isUniqueViolation, slug, uuid } from '../http/request-support.ts';
 import { findTenant } from '../tenants/repository.ts';
 import { INITIAL_STATES } from './lifecycle.ts';
 

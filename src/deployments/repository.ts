@@ -1,7 +1,7 @@
 // Deployment queries. Each takes a Db (or a Tx when it only makes sense inside a transaction).
 import type { Db, Tx } from '../platform/database.ts';
 import type { Deployment, DeploymentEvent, DeploymentState } from '../generated/prisma/client.ts';
-import { afterCursor, pageOrder, toPage, type PageCursor } from '../tenants/admin-support.ts';
+import { afterCursor, pageOrder, toPage, type PageCursor } from '../http/request-support.ts';
 import { orderEvents } from './lifecycle.ts';
 
 /**

@@ -3,7 +3,7 @@ import type { RouteModule } from '../http/app.ts';
 import { authorize } from '../http/app.ts';
 import type { PrismaClient } from '../platform/database.ts';
 import { NotFoundError } from '../platform/errors.ts';
-import { idParams, pageQueryShape, requirePlatformAdmin, uuid } from '../tenants/admin-support.ts';
+import { idParams, pageQueryShape, requirePlatformAdmin, uuid } from '../http/request-support.ts';
 import { findSubscriptionByDeployment } from '../subscriptions/repository.ts';
 import { createDeployment, createDeploymentBody } from './create-deployment.ts';
 import { transitionBody, transitionDeployment } from './transition-deployment.ts';

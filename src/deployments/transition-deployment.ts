@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { PrismaClient } from '../platform/database.ts';
 import type { Deployment, DeploymentEvent, DeploymentState } from '../generated/prisma/client.ts';
 import { NotFoundError, ValidationError } from '../platform/errors.ts';
-import { instant } from '../tenants/admin-support.ts';
+import { instant } from '../http/request-support.ts';
 import { applyDeploymentState } from '../subscriptions/timeline.ts';
 import { assertTransition, DEPLOYMENT_STATES } from './lifecycle.ts';
 import { lastRecordedChangeAt, lockDeployment } from './repository.ts';

@@ -14,7 +14,9 @@ export interface ErrorBody {
 function fieldPath(instancePath: string | undefined, params: Record<string, unknown> | undefined): string {
   const base = (instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
   const missing = params && typeof params.missingProperty === 'string' ? params.missingProperty : undefined;
-  return [base, missing].filter(Boolean).join('.') || '(body)';
+  // zod's unrecognized_keys issue names the unknown keys: point at the first, not at the object.
+  const unknownKey = params && Array.isArray(params.keys) && typeof params.keys[0] === 'string' ? params.keys[0] : undefined;
+  return [base, missing ?? unknownKey].filter(Boolean).join('.') || '(body)';
 }
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Db } from '../platform/database.ts';
 import type { CloudResource } from '../generated/prisma/client.ts';
 import { ConflictError, ValidationError } from '../platform/errors.ts';
-import { instant, slug, uuid } from '../tenants/admin-support.ts';
+import { instant, slug, uuid } from '../http/request-support.ts';
 import { RESOURCE_KINDS } from './kinds.ts';
 
 export const createResourceBody = z.strictObject({

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../platform/database.ts';
 import type { CloudResource } from '../generated/prisma/client.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.ts';
-import { instant } from '../tenants/admin-support.ts';
+import { instant } from '../http/request-support.ts';
 
 /** The body is optional: a POST without one deletes now. */
 export const deleteResourceBody = z.strictObject({ deleted_at: instant.optional() }).nullish();

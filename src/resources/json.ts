@@ -1,5 +1,5 @@
 import type { CloudResource } from '../generated/prisma/client.ts';
-import { isoOrNull } from '../tenants/admin-support.ts';
+import { isoOrNull } from '../http/request-support.ts';
 
 export function resourceJson(r: CloudResource) {
   return {

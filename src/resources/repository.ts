@@ -1,7 +1,7 @@
 // Cloud resource queries. Each takes a Db so a caller's transaction can pass through.
 import type { Db } from '../platform/database.ts';
 import type { CloudResource } from '../generated/prisma/client.ts';
-import { afterCursor, pageOrder, toPage, type PageCursor } from '../tenants/admin-support.ts';
+import { afterCursor, pageOrder, toPage, type PageCursor } from '../http/request-support.ts';
 
 export async function findResource(db: Db, id: string): Promise<CloudResource | null> {
   return db.cloudResource.findUnique({ where: { id } });

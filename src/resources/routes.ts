@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { RouteModule } from '../http/app.ts';
 import { NotFoundError } from '../platform/errors.ts';
-import { idParams, pageQueryShape, requirePlatformAdmin, uuid } from '../tenants/admin-support.ts';
+import { idParams, pageQueryShape, requirePlatformAdmin, uuid } from '../http/request-support.ts';
 import { createResource, createResourceBody } from './create-resource.ts';
 import { deleteResource, deleteResourceBody } from './delete-resource.ts';
 import { findResource, listResources } from './repository.ts';

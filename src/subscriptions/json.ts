@@ -1,5 +1,5 @@
 import { moneyJson } from '../money/money.ts';
-import { isoOrNull } from '../tenants/admin-support.ts';
+import { isoOrNull } from '../http/request-support.ts';
 import type { SubscriptionDetail } from './repository.ts';
 
 export function subscriptionJson(s: SubscriptionDetail) {

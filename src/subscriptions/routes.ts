@@ -1,5 +1,5 @@
 import type { RouteModule } from '../http/app.ts';
-import { idParams, requirePlatformAdmin } from '../tenants/admin-support.ts';
+import { idParams, requirePlatformAdmin } from '../http/request-support.ts';
 import { subscribe, subscribeBody } from './subscribe.ts';
 import { subscriptionJson } from './json.ts';
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { PrismaClient, Tx } from '../platform/database.ts';
 import type { Addon, PlanVersion, SubscriptionAddon } from '../generated/prisma/client.ts';
 import { ConflictError, DomainError, NotFoundError, ValidationError, type FieldIssue } from '../platform/errors.ts';
-import { code, instant, isUniqueViolation } from '../tenants/admin-support.ts';
+import { code, instant, isUniqueViolation } from '../http/request-support.ts';
 import { canSubscribe, subscriptionStatusFor } from '../deployments/lifecycle.ts';
 import { lastRecordedChangeAt, lockDeployment } from '../deployments/repository.ts';
 import { findAddonsByCodes, findPlanVersion } from '../catalog/repository.ts';

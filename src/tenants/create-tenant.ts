@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../platform/database.ts';
 import type { Tenant } from '../generated/prisma/client.ts';
 import { ConflictError } from '../platform/errors.ts';
-import { currencyCode, isUniqueViolation, slug } from './admin-support.ts';
+import { currencyCode, isUniqueViolation, slug } from '../http/request-support.ts';
 import { isCountryCode } from './countries.ts';
 
 /** A rate as an exact fraction: 0 ≤ rate < 1, at most 4 fractional digits (the column is numeric(6,4)). */

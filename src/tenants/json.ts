@@ -1,5 +1,5 @@
 import type { Tenant } from '../generated/prisma/client.ts';
-import { decimalString } from './admin-support.ts';
+import { decimalString } from '../http/request-support.ts';
 
 export function tenantJson(t: Tenant) {
   return {

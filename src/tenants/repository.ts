@@ -1,7 +1,7 @@
 // Tenant queries. Each takes a Db so a caller's transaction can pass through.
 import type { Db } from '../platform/database.ts';
 import type { Tenant } from '../generated/prisma/client.ts';
-import { afterCursor, pageOrder, toPage, type PageCursor } from './admin-support.ts';
+import { afterCursor, pageOrder, toPage, type PageCursor } from '../http/request-support.ts';
 
 export async function findTenant(db: Db, id: string): Promise<Tenant | null> {
   return db.tenant.findUnique({ where: { id } });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { RouteModule } from '../http/app.ts';
 import { NotFoundError } from '../platform/errors.ts';
-import { idParams, pageQueryShape, requirePlatformAdmin } from './admin-support.ts';
+import { idParams, pageQueryShape, requirePlatformAdmin } from '../http/request-support.ts';
 import { createTenant, createTenantBody } from './create-tenant.ts';
 import { findTenant, listTenants } from './repository.ts';
 import { tenantJson } from './json.ts';

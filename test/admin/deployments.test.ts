@@ -128,7 +128,7 @@ describe('GET /api/v1/deployments', () => {
     ['state=gone', 'state'],
     ['tenant_id=abc', 'tenant_id'],
     ['limit=500', 'limit'],
-    ['colour=blue', '(body)'],
+    ['colour=blue', 'colour'],
   ])('rejects %s', async (query, field) => {
     const res = await get(`/api/v1/deployments?${query}`);
     expect(res.statusCode).toBe(400);

@@ -1,11 +1,10 @@
-// Small helpers shared by the admin domains (tenants, catalog, deployments, subscriptions,
-// resources): request schemas for ids, instants, decimals and pages; JSON conversions; the
-// unique-violation test. They would sit in src/http and src/platform; they live here only because
-// of who owns which files, and nothing in them is tenant-specific.
+// Helpers shared by the HTTP routes of the admin domains (tenants, catalog, deployments,
+// subscriptions, resources): request schemas for ids, instants, decimals and pages; JSON
+// conversions; the unique-violation test.
 import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import type { Prisma } from '../platform/database.ts';
-import { authorize } from '../http/app.ts';
+import { authorize } from './app.ts';
 import { isCurrencyCode } from '../money/money.ts';
 
 // ---------------------------------------------------------------------------------------------
