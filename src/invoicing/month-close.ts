@@ -27,6 +27,8 @@ export interface MonthCloseDeps {
   onProgress?: (progress: { done: number; total: number }) => void;
   /** Tenants loaded per set-based round of queries. */
   chunkSize?: number;
+  /** Tenants written at once (each in its own transaction); keep below the connection pool size. */
+  concurrency?: number;
 }
 
 export type TenantOutcomeKind = 'created' | 'skipped' | 'regenerated' | 'refused' | 'void' | 'failed' | 'would_create' | 'would_regenerate' | 'would_refuse' | 'unchanged';
@@ -144,7 +146,7 @@ export async function closeMonth(deps: MonthCloseDeps, options: MonthCloseOption
     const billing = await loadTenantBilling(prisma, toCompute, period);
     const storedLines = options.dryRun ? await linesOf(prisma, [...existing.values()].map((e) => e.id)) : new Map<string, StoredLine[]>();
 
-    for (const tenantId of chunk) {
+    const closeTenant = async (tenantId: string) => {
       const tenantBilling = billing.get(tenantId);
       try {
         if (!recompute && existing.has(tenantId)) {
@@ -170,8 +172,16 @@ export async function closeMonth(deps: MonthCloseDeps, options: MonthCloseOption
       }
       done += 1;
       deps.onProgress?.({ done, total: tenantIds.length });
-    }
+    };
+    // A few lanes drain the chunk in order; each tenant is still its own transaction.
+    let next = 0;
+    const lane = async () => {
+      while (next < chunk.length) await closeTenant(chunk[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, deps.concurrency ?? 4) }, lane));
   }
+  summary.changes?.sort((a, b) => a.tenant_slug.localeCompare(b.tenant_slug));
+  summary.failures.sort((a, b) => (a.tenant_slug ?? a.tenant_id).localeCompare(b.tenant_slug ?? b.tenant_id));
   return summary;
 }
 
