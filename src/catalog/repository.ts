@@ -23,14 +23,6 @@ export async function findPlanVersion(db: Db, planId: string, version?: number):
   return db.planVersion.findFirst({ where: { planId }, orderBy: { version: 'desc' } });
 }
 
-/** Plan versions by id with their allowances and plan code: what month close prices segments with. */
-export async function findPlanVersionsByIds(db: Db, ids: string[]) {
-  return db.planVersion.findMany({
-    where: { id: { in: ids } },
-    include: { plan: { select: { code: true, name: true } }, allowances: { orderBy: { resourceKind: 'asc' } } },
-  });
-}
-
 export async function findAddonByCode(db: Db, code: string): Promise<Addon | null> {
   return db.addon.findUnique({ where: { code } });
 }

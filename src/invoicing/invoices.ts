@@ -61,6 +61,19 @@ type InvoiceRow = {
   tenant?: { slug: string; name: string };
 };
 
+/** A stored line as JSON, without its amount (callers add it in the shape they need). */
+export function lineJson(l: { lineNo: number; kind: string; deploymentId: string | null; resourceKind: string | null; description: string; quantity: { toString(): string }; unitPrice: { toString(): string } }) {
+  return {
+    line_no: l.lineNo,
+    kind: l.kind,
+    deployment_id: l.deploymentId,
+    resource_kind: l.resourceKind,
+    description: l.description,
+    quantity: l.quantity.toString(),
+    unit_price: l.unitPrice.toString(),
+  };
+}
+
 export function invoiceJson(invoice: InvoiceRow) {
   return {
     id: invoice.id,
@@ -117,16 +130,7 @@ export async function getInvoice(db: Db, principal: Principal, id: string) {
   if (!invoice) throw new NotFoundError('invoice');
   return {
     ...invoiceJson(invoice),
-    lines: invoice.lines.map((l) => ({
-      line_no: l.lineNo,
-      kind: l.kind,
-      deployment_id: l.deploymentId,
-      resource_kind: l.resourceKind,
-      description: l.description,
-      quantity: l.quantity.toString(),
-      unit_price: l.unitPrice.toString(),
-      amount: moneyJson(l.amountMinor, invoice.currency),
-    })),
+    lines: invoice.lines.map((l) => ({ ...lineJson(l), amount: moneyJson(l.amountMinor, invoice.currency) })),
     inputs: invoice.inputs,
     revisions: invoice.revisions.map((r) => ({
       revision: r.revision,

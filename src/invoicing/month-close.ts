@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { PrismaClient, Tx } from '../platform/database.ts';
 import { ValidationError } from '../platform/errors.ts';
 import { billableTenantIds, loadTenantBilling, type TenantBilling } from './billing-inputs.ts';
+import { lineJson } from './invoices.ts';
 import { hasEnded, type Period } from './period.ts';
 import { canonicalInputs, computeQuote, inputsHash, type Quote, type QuoteLine } from './quote-engine.ts';
 
@@ -351,16 +352,7 @@ async function writeTenantInvoice(
         data: {
           invoiceId: existing.id,
           revision,
-          previousLines: previous.map((l) => ({
-            line_no: l.lineNo,
-            kind: l.kind,
-            deployment_id: l.deploymentId,
-            resource_kind: l.resourceKind,
-            description: l.description,
-            quantity: l.quantity.toString(),
-            unit_price: l.unitPrice.toString(),
-            amount_minor: l.amountMinor.toString(),
-          })),
+          previousLines: previous.map((l) => ({ ...lineJson(l), amount_minor: l.amountMinor.toString() })),
           previousSubtotalMinor: existing.subtotal_minor,
           previousTaxMinor: existing.tax_minor,
           previousTotalMinor: existing.total_minor,

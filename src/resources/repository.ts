@@ -22,19 +22,3 @@ export async function listResources(
   });
   return toPage(rows, query.limit);
 }
-
-/**
- * For billing a tenant over [periodStart, periodEnd): its deployments' resources that existed at
- * some point in the period (created before the end, not deleted before the start). A resource's
- * billable life is [created_at, deleted_at), clipped to the period by the caller.
- */
-export async function listResourcesOverlapping(db: Db, query: { tenantId: string; periodStart: Date; periodEnd: Date }): Promise<CloudResource[]> {
-  return db.cloudResource.findMany({
-    where: {
-      deployment: { tenantId: query.tenantId },
-      createdAt: { lt: query.periodEnd },
-      OR: [{ deletedAt: null }, { deletedAt: { gt: query.periodStart } }],
-    },
-    orderBy: [{ deploymentId: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
-  });
-}
