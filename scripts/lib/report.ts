@@ -5,8 +5,11 @@ import type { PrismaClient } from '../../src/platform/database.ts';
 import type { MonthCloseSummary } from '../../src/invoicing/month-close.ts';
 import { formatMinor } from '../../src/money/money.ts';
 
+/** Colour only on a terminal: piped output (logs, CI) stays plain text. */
+const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+
 export function summaryTable(summary: MonthCloseSummary): string {
-  const table = new Table({ head: ['period', 'tenants', 'created', 'skipped', 'regenerated', 'refused', 'void', 'failed', 'late usage events'] });
+  const table = new Table({ ...style, head: ['period', 'tenants', 'created', 'skipped', 'regenerated', 'refused', 'void', 'failed', 'late usage events'] });
   table.push([
     summary.period + (summary.dry_run ? ' (dry run)' : ''),
     summary.tenants,
@@ -23,7 +26,7 @@ export function summaryTable(summary: MonthCloseSummary): string {
   for (const r of summary.refusals) out += `\nREFUSED ${r.tenant_slug}: ${r.reason}`;
   for (const l of summary.late_usage) out += `\nLATE USAGE ${l.tenant_slug}: ${l.events} event(s) arrived after the invoice was computed (a forced re-run bills them)`;
   for (const change of summary.changes ?? []) {
-    const t = new Table({ head: [`${change.tenant_slug}: ${change.action}`, 'old', 'new'] });
+    const t = new Table({ ...style, head: [`${change.tenant_slug}: ${change.action}`, 'old', 'new'] });
     for (const l of change.lines) {
       t.push([l.description, l.old_amount_minor === null ? '—' : formatMinor(BigInt(l.old_amount_minor), change.currency), l.new_amount_minor === null ? '—' : formatMinor(BigInt(l.new_amount_minor), change.currency)]);
     }
@@ -40,7 +43,7 @@ export async function invoiceReport(prisma: PrismaClient, tenantSlug: string, pe
   });
   if (!invoice) return `no invoice for ${tenantSlug}`;
   const c = invoice.currency;
-  const table = new Table({ head: ['#', 'kind', 'description', 'quantity', 'unit price', `amount (${c})`], colAligns: ['right', 'left', 'left', 'right', 'right', 'right'] });
+  const table = new Table({ ...style, head: ['#', 'kind', 'description', 'quantity', 'unit price', `amount (${c})`], colAligns: ['right', 'left', 'left', 'right', 'right', 'right'] });
   for (const l of invoice.lines) {
     table.push([l.lineNo, l.kind, l.description, l.quantity.toString(), l.unitPrice.toString(), formatMinor(l.amountMinor, c)]);
   }
