@@ -321,25 +321,35 @@ async function writeTenantInvoice(
     async (tx) => {
       // Two closes of the same period (two processes, or a retried job beside a live one) queue here.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`month-close:${billing.tenantId}:${period.key}`}, 0))`;
-      const existing = (await tx.$queryRaw<ExistingInvoice[]>`
-        SELECT id::text, tenant_id::text, status::text AS status, revision, last_run_id::text, subtotal_minor, tax_minor, total_minor, inputs_hash
-          FROM tenant_invoices WHERE tenant_id = ${billing.tenantId}::uuid AND period_start = ${period.start}::timestamptz
-           FOR UPDATE`)[0];
-
-      if (!existing) {
-        const inserted = await tx.$queryRaw<{ id: string }[]>`
+      // The common case first: no invoice yet. One statement inserts the invoice and its lines;
+      // ON CONFLICT makes it a no-op when the invoice exists, and we fall through to that path.
+      const lines = quote.lines;
+      const created = await tx.$queryRaw<{ id: string }[]>`
+        WITH invoice AS (
           INSERT INTO tenant_invoices (tenant_id, period_start, period_end, status, currency, subtotal_minor, tax_minor, total_minor,
                                        revision, inputs, inputs_hash, llm_event_count, computed_at, last_run_id, created_at, updated_at)
           VALUES (${billing.tenantId}::uuid, ${period.start}::timestamptz, ${period.end}::timestamptz, 'draft', ${quote.currency},
                   ${quote.subtotalMinor}, ${quote.taxMinor}, ${quote.totalMinor}, 1, ${JSON.stringify(inputs)}::jsonb, ${hash},
                   ${billing.llmEventCount}, ${now}::timestamptz, ${options.runId}::uuid, ${now}::timestamptz, ${now}::timestamptz)
           ON CONFLICT (tenant_id, period_start) DO NOTHING
-          RETURNING id::text`;
-        const invoiceId = inserted[0]?.id;
-        if (!invoiceId) return { kind: 'skipped', invoiceId: '' };
-        await tx.tenantInvoiceLine.createMany({ data: lineRows(invoiceId, quote.lines) });
-        return { kind: 'created', invoiceId };
-      }
+          RETURNING id
+        ), inserted_lines AS (
+          INSERT INTO tenant_invoice_lines (invoice_id, line_no, kind, deployment_id, resource_kind, description, quantity, unit_price, amount_minor)
+          SELECT invoice.id, l.ord::int, l.kind::invoice_line_kind, l.deployment_id, l.resource_kind, l.description, l.quantity, l.unit_price, l.amount_minor
+            FROM invoice,
+                 unnest(${lines.map((l) => l.kind)}::text[], ${lines.map((l) => l.deploymentId)}::uuid[], ${lines.map((l) => l.resourceKind)}::text[],
+                        ${lines.map((l) => l.description)}::text[], ${lines.map((l) => l.quantity)}::numeric[], ${lines.map((l) => l.unitPrice)}::numeric[],
+                        ${lines.map((l) => l.amountMinor)}::bigint[])
+                 WITH ORDINALITY AS l(kind, deployment_id, resource_kind, description, quantity, unit_price, amount_minor, ord)
+        )
+        SELECT id::text FROM invoice`;
+      if (created[0]) return { kind: 'created', invoiceId: created[0].id };
+
+      const existing = (await tx.$queryRaw<ExistingInvoice[]>`
+        SELECT id::text, tenant_id::text, status::text AS status, revision, last_run_id::text, subtotal_minor, tax_minor, total_minor, inputs_hash
+          FROM tenant_invoices WHERE tenant_id = ${billing.tenantId}::uuid AND period_start = ${period.start}::timestamptz
+           FOR UPDATE`)[0];
+      if (!existing) throw new Error('invoice vanished while locked');
 
       if (!options.force) return { kind: 'skipped', invoiceId: existing.id };
       if (existing.last_run_id === options.runId) return { kind: 'regenerated', invoiceId: existing.id };
