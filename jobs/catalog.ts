@@ -7,6 +7,11 @@ export const DEAD_LETTER_QUEUE = 'dead-letters';
 export const QUEUES = {
   monthClose: 'month-close',
   monthCloseCatchUp: 'month-close-catch-up',
+  balanceSnapshot: 'balance-snapshot',
+  billingHistorySync: 'billing-history-sync',
+  invoiceIngest: 'invoice-ingest',
+  vendorBillPush: 'vendor-bill-push',
+  resourceSync: 'resource-sync',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -24,7 +29,26 @@ export const QUEUE_DEFINITIONS: Record<QueueName, QueueDefinition> = {
   // 'exclusive' + singletonKey: one queued-or-active close per key (the period, for system closes).
   [QUEUES.monthClose]: { retryLimit: 5, retryDelay: 30, retryDelayMax: 1800, expireInSeconds: 3600, policy: 'exclusive' },
   [QUEUES.monthCloseCatchUp]: { retryLimit: 3, retryDelay: 60, retryDelayMax: 900, expireInSeconds: 300, policy: 'singleton' },
+
+  // Cost side. Every handler is idempotent, so a retry or a second delivery is harmless.
+  // 'exclusive': one queued-or-active job (per singletonKey): a tick that comes while the
+  // previous run still retries is dropped, and an invoice is queued for ingest once however many
+  // syncs see it (singletonKey = invoice uuid).
+  [QUEUES.balanceSnapshot]: { retryLimit: 3, retryDelay: 60, retryDelayMax: 600, expireInSeconds: 300, policy: 'exclusive' },
+  [QUEUES.billingHistorySync]: { retryLimit: 5, retryDelay: 60, retryDelayMax: 3600, expireInSeconds: 1800, policy: 'exclusive' },
+  [QUEUES.invoiceIngest]: { retryLimit: 5, retryDelay: 30, retryDelayMax: 3600, expireInSeconds: 1800, policy: 'exclusive' },
+  // 'stately': one queued AND one active per invoice, so a CSV changed while its previous push
+  // is in flight still gets its own push.
+  [QUEUES.vendorBillPush]: { retryLimit: 8, retryDelay: 30, retryDelayMax: 3600, expireInSeconds: 300, policy: 'stately' },
+  [QUEUES.resourceSync]: { retryLimit: 5, retryDelay: 60, retryDelayMax: 1800, expireInSeconds: 900, policy: 'exclusive' },
 };
+
+/** Cost-side schedules (UTC). Resources are synced before the billing history so fresh invoices match fresh resources. */
+export const COST_SCHEDULES: readonly { queue: QueueName; cron: string }[] = [
+  { queue: QUEUES.balanceSnapshot, cron: '7 * * * *' },
+  { queue: QUEUES.resourceSync, cron: '11 2 * * *' },
+  { queue: QUEUES.billingHistorySync, cron: '23 2 * * *' },
+];
 
 export async function createQueues(boss: PgBoss): Promise<void> {
   await boss.createQueue(DEAD_LETTER_QUEUE, { retentionSeconds: 30 * 24 * 3600, deleteAfterSeconds: 30 * 24 * 3600 });

@@ -6,6 +6,7 @@ import { subscriptionsRoutes } from '../subscriptions/routes.ts';
 import { resourcesRoutes } from '../resources/routes.ts';
 import { usageRoutes } from '../usage/routes.ts';
 import { invoicingRoutes } from '../invoicing/routes.ts';
+import { costsRoutes } from '../costs/routes.ts';
 
 export const allRoutes: RouteModule[] = [
   tenantsRoutes,
@@ -15,4 +16,5 @@ export const allRoutes: RouteModule[] = [
   resourcesRoutes,
   usageRoutes,
   invoicingRoutes,
+  costsRoutes,
 ];

@@ -4,7 +4,8 @@ import { z } from 'zod';
 const DEV_JWT_SECRET = 'dev-only-secret-do-not-use-in-production-0123456789';
 
 /** An unset or empty variable means "not configured". */
-const optionalUrl = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url().optional());
+const unsetWhenEmpty = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalUrl = z.preprocess(unsetWhenEmpty, z.url().optional());
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -21,9 +22,9 @@ const schema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30000),
   PROVIDER_API_URL: z.url().default('https://api.digitalocean.com'),
-  PROVIDER_TOKEN: z.string().optional(),
+  PROVIDER_TOKEN: z.preprocess(unsetWhenEmpty, z.string().optional()),
   FINANCE_URL: optionalUrl,
-  FINANCE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  FINANCE_JWT_SECRET: z.preprocess(unsetWhenEmpty, z.string().min(32, 'must be at least 32 characters').optional()),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;
@@ -39,6 +40,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = parsed.data;
   if (config.NODE_ENV === 'production' && config.AUTH_JWT_SECRET === DEV_JWT_SECRET) {
     throw new ConfigError('Invalid configuration:\n  AUTH_JWT_SECRET: must be set in production');
+  }
+  // Vendor bills are signed with this secret: a finance URL without it could never be pushed to.
+  if (config.FINANCE_URL && !config.FINANCE_JWT_SECRET) {
+    throw new ConfigError('Invalid configuration:\n  FINANCE_JWT_SECRET: must be set when FINANCE_URL is set');
   }
   return Object.freeze(config);
 }

@@ -1,0 +1,348 @@
+// The cost side's SQL. Set-based throughout: an invoice's lines go in as arrays that unnest() turns
+// into rows (chunks of 10,000) matched to cloud_resources by a join in the same INSERT; lines left
+// unmatched are matched later by one UPDATE ... FROM cloud_resources; the resource sync is one
+// INSERT ... ON CONFLICT for all listed resources. NUMERIC values are read as text (`::text`) and
+// written from decimal strings, so amounts never pass through a float.
+import { Prisma } from '../generated/prisma/client.ts';
+import type { Db } from '../platform/database.ts';
+import type { InvoiceCostLine } from './invoice-csv.ts';
+
+/** The provider value of cloud_resources rows this side syncs and matches against. */
+export const PROVIDER = 'digitalocean';
+
+export type IngestStatus = 'pending' | 'ingested' | 'failed';
+export type PushStatus = 'pending' | 'pushed' | 'skipped' | 'failed';
+
+// ---------------------------------------------------------------- balance
+
+export interface BalanceSnapshotRow {
+  id: string;
+  month_to_date_balance: string;
+  account_balance: string;
+  month_to_date_usage: string;
+  generated_at: Date;
+  fetched_at: Date;
+}
+
+export async function insertBalanceSnapshot(
+  db: Db,
+  s: { monthToDateBalance: string; accountBalance: string; monthToDateUsage: string; generatedAt: Date; fetchedAt: Date },
+): Promise<BalanceSnapshotRow> {
+  const [row] = await db.$queryRaw<BalanceSnapshotRow[]>`
+    INSERT INTO balance_snapshots (month_to_date_balance, account_balance, month_to_date_usage, generated_at, fetched_at)
+    VALUES (${s.monthToDateBalance}::numeric, ${s.accountBalance}::numeric, ${s.monthToDateUsage}::numeric,
+            ${s.generatedAt}::timestamptz, ${s.fetchedAt}::timestamptz)
+    RETURNING id::text, month_to_date_balance::text, account_balance::text, month_to_date_usage::text, generated_at, fetched_at`;
+  return row!;
+}
+
+export async function latestBalanceSnapshot(db: Db): Promise<BalanceSnapshotRow | null> {
+  const [row] = await db.$queryRaw<BalanceSnapshotRow[]>`
+    SELECT id::text, month_to_date_balance::text, account_balance::text, month_to_date_usage::text, generated_at, fetched_at
+      FROM balance_snapshots ORDER BY fetched_at DESC, id DESC LIMIT 1`;
+  return row ?? null;
+}
+
+// ---------------------------------------------------------------- invoice headers
+
+export interface InvoiceHeaderRow {
+  id: string;
+  invoice_uuid: string;
+  invoice_id: string;
+  period: Date;
+  amount: string;
+  description: string;
+  date: Date;
+  ingest_status: IngestStatus;
+  ingested_at: Date | null;
+  line_count: number | null;
+  matched_count: number | null;
+  csv_checksum: string | null;
+  lines_total: string | null;
+  amount_mismatch: boolean;
+  last_error: string | null;
+  push_status: PushStatus;
+  pushed_to_finance_at: Date | null;
+  finance_invoice_id: string | null;
+  finance_action: string | null;
+  push_error: string | null;
+  pushed_checksum: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const HEADER_COLUMNS = Prisma.sql`
+  p.id::text AS id, p.invoice_uuid, p.invoice_id, p.period, p.amount::text AS amount, p.description, p."date",
+  p.ingest_status::text AS ingest_status, p.ingested_at, p.line_count, p.matched_count, p.csv_checksum,
+  p.lines_total::text AS lines_total, p.amount_mismatch, p.last_error, p.push_status::text AS push_status,
+  p.pushed_to_finance_at, p.finance_invoice_id, p.finance_action, p.push_error, p.pushed_checksum, p.created_at, p.updated_at`;
+
+export async function findHeader(db: Db, invoiceUuid: string, lock: 'none' | 'update' | 'share' = 'none'): Promise<InvoiceHeaderRow | null> {
+  const suffix = lock === 'update' ? Prisma.sql`FOR UPDATE` : lock === 'share' ? Prisma.sql`FOR SHARE` : Prisma.empty;
+  const [row] = await db.$queryRaw<InvoiceHeaderRow[]>`
+    SELECT ${HEADER_COLUMNS} FROM provider_invoices p WHERE p.invoice_uuid = ${invoiceUuid} ${suffix}`;
+  return row ?? null;
+}
+
+/** What the sync needs to know of the invoices it already has: their number and billing month. */
+export async function findKnownHeaders(db: Db, invoiceUuids: readonly string[]): Promise<Map<string, { invoiceId: string; period: Date }>> {
+  if (invoiceUuids.length === 0) return new Map();
+  const rows = await db.$queryRaw<{ invoice_uuid: string; invoice_id: string; period: Date }[]>`
+    SELECT invoice_uuid, invoice_id, period FROM provider_invoices WHERE invoice_uuid = ANY(${[...invoiceUuids]}::text[])`;
+  return new Map(rows.map((r) => [r.invoice_uuid, { invoiceId: r.invoice_id, period: r.period }]));
+}
+
+export interface HeaderUpsert {
+  invoiceUuid: string;
+  invoiceId: string;
+  period: Date;
+  /** USD decimal string as the billing history states it. */
+  amount: string;
+  description: string;
+  date: Date;
+}
+
+/**
+ * One header per invoice uuid: INSERT ... ON CONFLICT (invoice_uuid) DO UPDATE. A known invoice
+ * keeps its number and billing month; its amount, description and date follow the history, and
+ * the mismatch flag is re-evaluated against the lines already stored.
+ */
+export async function upsertHeader(
+  db: Db,
+  h: HeaderUpsert,
+  now: Date,
+): Promise<{ id: string; inserted: boolean; ingestStatus: IngestStatus; pushStatus: PushStatus }> {
+  const [row] = await db.$queryRaw<{ id: string; inserted: boolean; ingest_status: IngestStatus; push_status: PushStatus }[]>`
+    INSERT INTO provider_invoices AS p (invoice_uuid, invoice_id, period, amount, description, "date", created_at, updated_at)
+    VALUES (${h.invoiceUuid}, ${h.invoiceId}, ${h.period}::timestamptz, ${h.amount}::numeric, ${h.description},
+            ${h.date}::timestamptz, ${now}::timestamptz, ${now}::timestamptz)
+    ON CONFLICT (invoice_uuid) DO UPDATE SET
+      amount = EXCLUDED.amount,
+      description = EXCLUDED.description,
+      "date" = EXCLUDED."date",
+      amount_mismatch = COALESCE(p.lines_total <> EXCLUDED.amount, false),
+      updated_at = CASE WHEN (p.amount, p.description, p."date") IS DISTINCT FROM (EXCLUDED.amount, EXCLUDED.description, EXCLUDED."date")
+                        THEN EXCLUDED.updated_at ELSE p.updated_at END
+    RETURNING p.id::text AS id, (p.xmax = 0) AS inserted, p.ingest_status::text AS ingest_status, p.push_status::text AS push_status`;
+  return { id: row!.id, inserted: row!.inserted, ingestStatus: row!.ingest_status, pushStatus: row!.push_status };
+}
+
+/**
+ * Invoices with work left: CSV not stored yet (pending) or refused last time (failed), or vendor
+ * bill not with finance yet (push pending, or skipped while FINANCE_URL was not set).
+ */
+export async function invoicesWithWorkLeft(db: Db): Promise<string[]> {
+  const rows = await db.$queryRaw<{ invoice_uuid: string }[]>`
+    SELECT invoice_uuid FROM provider_invoices
+     WHERE ingest_status <> 'ingested' OR push_status IN ('pending', 'skipped')
+     ORDER BY period, invoice_uuid`;
+  return rows.map((r) => r.invoice_uuid);
+}
+
+export async function allInvoiceUuids(db: Db): Promise<string[]> {
+  const rows = await db.$queryRaw<{ invoice_uuid: string }[]>`SELECT invoice_uuid FROM provider_invoices ORDER BY period, invoice_uuid`;
+  return rows.map((r) => r.invoice_uuid);
+}
+
+/**
+ * Records why an ingest did not complete, in its own statement (never inside the ingest's
+ * transaction, whose rollback would erase it). `failed` marks a CSV we refused; a fetch error
+ * leaves the status as it was.
+ */
+export async function recordIngestError(db: Db, invoiceUuid: string, message: string, options: { markFailed: boolean; now: Date }): Promise<void> {
+  await db.$executeRaw`
+    UPDATE provider_invoices
+       SET last_error = ${message},
+           ingest_status = CASE WHEN ${options.markFailed} THEN 'failed'::cost_ingest_status ELSE ingest_status END,
+           updated_at = ${options.now}::timestamptz
+     WHERE invoice_uuid = ${invoiceUuid}`;
+}
+
+export interface IngestedHeader {
+  amount_mismatch: boolean;
+  push_status: PushStatus;
+}
+
+/**
+ * Marks the header ingested with the counts of the lines just stored. A CSV other than the one
+ * finance last accepted makes the push pending again.
+ */
+export async function markIngested(
+  db: Db,
+  h: { id: string; checksum: string; lineCount: number; matchedCount: number; linesTotal: string; now: Date },
+): Promise<IngestedHeader> {
+  const [row] = await db.$queryRaw<IngestedHeader[]>`
+    UPDATE provider_invoices SET
+      ingest_status = 'ingested',
+      ingested_at = ${h.now}::timestamptz,
+      line_count = ${h.lineCount},
+      matched_count = ${h.matchedCount},
+      csv_checksum = ${h.checksum},
+      lines_total = ${h.linesTotal}::numeric,
+      amount_mismatch = (${h.linesTotal}::numeric <> amount),
+      last_error = NULL,
+      push_status = CASE WHEN pushed_checksum = ${h.checksum} THEN push_status ELSE 'pending'::vendor_bill_push_status END,
+      push_error = CASE WHEN pushed_checksum = ${h.checksum} THEN push_error ELSE NULL END,
+      updated_at = ${h.now}::timestamptz
+    WHERE id = ${h.id}::uuid
+    RETURNING amount_mismatch, push_status::text AS push_status`;
+  return row!;
+}
+
+/** The CSV that failed before is back to the one whose lines are stored: nothing to rewrite. */
+export async function markRecovered(db: Db, id: string, now: Date): Promise<void> {
+  await db.$executeRaw`
+    UPDATE provider_invoices SET ingest_status = 'ingested', last_error = NULL, updated_at = ${now}::timestamptz WHERE id = ${id}::uuid`;
+}
+
+// ---------------------------------------------------------------- cost lines
+
+export const INSERT_CHUNK_SIZE = 10_000;
+
+/**
+ * Which resource a line names: same kind, same name ignoring case, at this provider. When a
+ * name was reused (a resource deleted and another created under its name), the one alive during
+ * the line's period wins, then the most recently created. One rule for both places that match:
+ * replaceCostLines and matchAllUnmatchedLines.
+ */
+const SAME_RESOURCE = Prisma.sql`r.provider = ${PROVIDER} AND r.kind = l.kind AND lower(r.name) = lower(l.resource_name)`;
+const BEST_RESOURCE_FIRST = Prisma.sql`
+  (r.created_at < COALESCE(l.period_end, 'infinity') AND COALESCE(r.deleted_at, 'infinity') > COALESCE(l.period_start, '-infinity')) DESC,
+  r.created_at DESC, r.id`;
+
+/**
+ * Deletes the invoice's lines and inserts `lines` in chunks. Each chunk is one statement: the rows
+ * come from unnest() of one array per column, are matched to cloud_resources by a join, and are
+ * inserted with their resource and that resource's deployment. Returns how many lines matched.
+ *
+ * Why match in the INSERT rather than with an UPDATE ... FROM cloud_resources afterwards: the
+ * planner knows how many rows the arrays hold, but not how many lines were inserted a moment
+ * ago in this transaction. On a young cost_lines table it believes the invoice has a couple of
+ * lines and joins them to cloud_resources with a nested loop: 47 s for 100,000 lines (bench:csv),
+ * against well under a second here, and no second write of every matched row.
+ */
+export async function replaceCostLines(db: Db, providerInvoiceId: string, lines: readonly InvoiceCostLine[], chunkSize = INSERT_CHUNK_SIZE): Promise<number> {
+  await db.$executeRaw`DELETE FROM cost_lines WHERE provider_invoice_id = ${providerInvoiceId}::uuid`;
+  let matched = 0;
+  for (let start = 0; start < lines.length; start += chunkSize) {
+    const chunk = lines.slice(start, start + chunkSize);
+    const col = <T>(pick: (l: InvoiceCostLine) => T): T[] => chunk.map(pick);
+    const [row] = await db.$queryRaw<{ matched: number }[]>`
+      WITH l AS (
+        SELECT * FROM unnest(
+          ${col((l) => l.rowNumber)}::int[],
+          ${col((l) => l.product)}::text[],
+          ${col((l) => l.groupDescription)}::text[],
+          ${col((l) => l.description)}::text[],
+          ${col((l) => l.hours)}::numeric[],
+          ${col((l) => l.periodStart)}::timestamptz[],
+          ${col((l) => l.periodEnd)}::timestamptz[],
+          ${col((l) => l.usd)}::text[],
+          ${col((l) => l.projectName)}::text[],
+          ${col((l) => l.category)}::text[],
+          ${col((l) => JSON.stringify(l.fields))}::text[],
+          ${col((l) => l.amountMicros.toString())}::bigint[],
+          ${col((l) => l.kind)}::text[],
+          ${col((l) => l.resourceName)}::text[]
+        ) AS l(row_number, product, group_description, description, hours, period_start, period_end, usd_raw,
+               project_name, category, fields, amount_micros, kind, resource_name)
+      ), m AS (
+        SELECT DISTINCT ON (l.row_number) l.row_number, r.id AS resource_id, r.deployment_id
+          FROM l JOIN cloud_resources r ON ${SAME_RESOURCE}
+         ORDER BY l.row_number, ${BEST_RESOURCE_FIRST}
+      ), inserted AS (
+        INSERT INTO cost_lines (provider_invoice_id, "row_number", product, group_description, description, hours,
+                                period_start, period_end, usd_raw, project_name, category, fields, amount_micros, kind,
+                                resource_name, cloud_resource_id, deployment_id)
+        SELECT ${providerInvoiceId}::uuid, l.row_number, l.product, l.group_description, l.description, l.hours,
+               l.period_start, l.period_end, l.usd_raw, l.project_name, l.category, l.fields::jsonb, l.amount_micros, l.kind,
+               l.resource_name, m.resource_id, m.deployment_id
+          FROM l LEFT JOIN m ON m.row_number = l.row_number
+        RETURNING cloud_resource_id
+      )
+      SELECT (count(*) FILTER (WHERE cloud_resource_id IS NOT NULL))::int AS matched FROM inserted`;
+    matched += row!.matched;
+  }
+  return matched;
+}
+
+/**
+ * Matches every still-unmatched line (resources synced after their invoice was ingested) with one
+ * UPDATE ... FROM cloud_resources, and adds the new matches to each header's matched_count, in
+ * one statement. Already matched lines are never touched: a line keeps the resource and
+ * deployment it was matched to.
+ */
+export async function matchAllUnmatchedLines(db: Db, now: Date): Promise<number> {
+  const rows = await db.$queryRaw<{ matched: number }[]>`
+    WITH matched AS (
+      UPDATE cost_lines c SET cloud_resource_id = m.resource_id, deployment_id = m.deployment_id
+        FROM (
+          SELECT DISTINCT ON (l.id) l.id AS line_id, r.id AS resource_id, r.deployment_id
+            FROM cost_lines l JOIN cloud_resources r ON ${SAME_RESOURCE}
+           WHERE l.cloud_resource_id IS NULL AND l.resource_name IS NOT NULL
+           ORDER BY l.id, ${BEST_RESOURCE_FIRST}
+        ) m
+       WHERE c.id = m.line_id
+      RETURNING c.provider_invoice_id
+    ), per_invoice AS (
+      SELECT provider_invoice_id, count(*)::int AS n FROM matched GROUP BY provider_invoice_id
+    ), bumped AS (
+      -- A data-modifying WITH runs to completion even though the SELECT below does not read it.
+      UPDATE provider_invoices p SET matched_count = COALESCE(p.matched_count, 0) + pi.n, updated_at = ${now}::timestamptz
+        FROM per_invoice pi WHERE p.id = pi.provider_invoice_id
+    )
+    SELECT COALESCE(sum(n), 0)::int AS matched FROM per_invoice`;
+  return rows[0]?.matched ?? 0;
+}
+
+export interface BillLineRow {
+  description: string;
+  product: string;
+  amount_micros: bigint;
+  kind: InvoiceCostLine['kind'];
+}
+
+export async function billLines(db: Db, providerInvoiceId: string): Promise<BillLineRow[]> {
+  return db.$queryRaw<BillLineRow[]>`
+    SELECT description, product, amount_micros, kind FROM cost_lines
+     WHERE provider_invoice_id = ${providerInvoiceId}::uuid ORDER BY "row_number"`;
+}
+
+// ---------------------------------------------------------------- cloud resources
+
+export interface ProviderResource {
+  kind: 'droplet' | 'volume';
+  providerResourceId: string;
+  name: string;
+  size: string;
+  createdAt: Date;
+}
+
+/**
+ * INSERT ... ON CONFLICT (provider, provider_resource_id) DO UPDATE SET name, size: a known
+ * resource is renamed or resized, never moved to another deployment (deployment_id is not in the
+ * SET list) and its created_at is never rewritten. Unchanged rows are not written at all.
+ */
+export async function upsertProviderResources(db: Db, resources: readonly ProviderResource[]): Promise<{ inserted: number; updated: number }> {
+  if (resources.length === 0) return { inserted: 0, updated: 0 };
+  const col = <T>(pick: (r: ProviderResource) => T): T[] => resources.map(pick);
+  const rows = await db.$queryRaw<{ inserted: boolean }[]>`
+    INSERT INTO cloud_resources AS c (provider, provider_resource_id, kind, name, size, created_at)
+    SELECT ${PROVIDER}, r.provider_resource_id, r.kind, r.name, r.size, r.created_at
+      FROM unnest(${col((r) => r.providerResourceId)}::text[], ${col((r) => r.kind)}::text[], ${col((r) => r.name)}::text[],
+                  ${col((r) => r.size)}::text[], ${col((r) => r.createdAt)}::timestamptz[])
+           AS r(provider_resource_id, kind, name, size, created_at)
+    ON CONFLICT (provider, provider_resource_id) DO UPDATE SET name = EXCLUDED.name, size = EXCLUDED.size
+     WHERE (c.name, c.size) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.size)
+    RETURNING (c.xmax = 0) AS inserted`;
+  const inserted = rows.filter((r) => r.inserted).length;
+  return { inserted, updated: rows.length - inserted };
+}
+
+/** Marks deleted (at `now`) the live resources of `kind` at this provider that a complete listing no longer shows. */
+export async function markUnlistedDeleted(db: Db, kind: 'droplet' | 'volume', listedIds: readonly string[], now: Date): Promise<number> {
+  return db.$executeRaw`
+    UPDATE cloud_resources SET deleted_at = GREATEST(${now}::timestamptz, created_at)
+     WHERE provider = ${PROVIDER} AND kind = ${kind} AND deleted_at IS NULL
+       AND NOT (provider_resource_id = ANY(${[...listedIds]}::text[]))`;
+}
