@@ -54,9 +54,9 @@ export async function invoiceReport(prisma: PrismaClient, tenantSlug: string, pe
 }
 
 /** A progress bar on a terminal; silent when output is piped. */
-export function progressReporter(label: string): { onProgress: (p: { done: number; total: number }) => void; stop: () => void } {
+export function progressReporter(label: string, unit = 'tenants'): { onProgress: (p: { done: number; total: number }) => void; stop: () => void } {
   if (!process.stdout.isTTY) return { onProgress: () => {}, stop: () => {} };
-  const bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total} tenants`, hideCursor: true }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total} ${unit}`, hideCursor: true }, cliProgress.Presets.shades_classic);
   let started = false;
   return {
     onProgress: ({ done, total }) => {
