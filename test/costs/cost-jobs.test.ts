@@ -3,27 +3,18 @@
 // succeeds) and a refused CSV that retries and lands in the dead-letter queue. Retry delays are
 // lowered on the queues so the suite stays fast.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { DEAD_LETTER_QUEUE, QUEUES } from '../../jobs/catalog.ts';
 import { startWorkers } from '../../jobs/worker.ts';
 import { loadConfig } from '../../src/platform/config.ts';
 import { useTestApp } from '../support/app.ts';
+import { waitFor } from '../support/wait.ts';
 import { addInvoice, csvOf, csvRow, FINANCE_SECRET, startFakeFinance, startFakeProvider, type FakeFinance, type FakeProvider } from './fakes.ts';
 
 const ctx = useTestApp();
 let provider: FakeProvider;
 let finance: FakeFinance;
 
-async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 beforeAll(async () => {
   provider = await startFakeProvider();

@@ -1,27 +1,18 @@
 // The queue side with a real pg-boss and real workers: the API queues a rollup, the cron tick
 // closes the previous month, and months whose close never ran are caught up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { startWorkers } from '../../jobs/worker.ts';
 import { QUEUES } from '../../jobs/catalog.ts';
 import { catchUpMonthCloses, unclosedPeriods } from '../../src/invoicing/month-close-runs.ts';
 import { parsePeriod, previousPeriod } from '../../src/invoicing/period.ts';
 import { useTestApp } from '../support/app.ts';
+import { waitFor } from '../support/wait.ts';
 import { seedPilot } from '../support/seed.ts';
 
 let now = new Date('2026-05-02T00:00:00Z');
 const ctx = useTestApp({ now: () => now });
 
-async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 let tenantId: string;
 beforeAll(async () => {
