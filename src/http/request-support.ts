@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Prisma } from '../platform/database.ts';
 import { authorize } from './app.ts';
 import { isCurrencyCode } from '../money/money.ts';
+import { formatDecimal, parseDecimalOrScientific, trimDecimal } from '../money/decimal.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Request schemas
@@ -137,13 +138,9 @@ export function jsonInteger(value: bigint): number {
   return n;
 }
 
-/**
- * A Prisma Decimal as a plain decimal string without trailing zeros ("0.01", "0.1", "12").
- * decimal.js's toFixed() with no argument is its exact, non-exponential formatter: no binary float is involved.
- */
+/** A Prisma Decimal as a plain decimal string without trailing zeros ("0.01", "0.1", "12"), exactly. */
 export function decimalString(value: Prisma.Decimal): string {
-  const plain = value.toFixed();
-  return plain.includes('.') ? plain.replace(/\.?0+$/, '') : plain;
+  return formatDecimal(trimDecimal(parseDecimalOrScientific(value.toString())));
 }
 
 export function isoOrNull(value: Date | null): string | null {

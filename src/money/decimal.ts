@@ -21,6 +21,21 @@ export function parseDecimal(value: string): ScaledDecimal {
   return { amount: m[1] ? -amount : amount, scale: fraction.length };
 }
 
+const SCIENTIFIC = /^(-?\d+(?:\.\d+)?)e([+-]?\d+)$/i;
+
+/**
+ * Also accepts the exponent form a decimal library prints for very small or large values
+ * ("1e-12", "1.5e+21"), exactly: the exponent only moves the scale.
+ */
+export function parseDecimalOrScientific(value: string): ScaledDecimal {
+  const m = SCIENTIFIC.exec(value.trim());
+  if (!m) return parseDecimal(value);
+  const mantissa = parseDecimal(m[1]!);
+  const exponent = Number.parseInt(m[2]!, 10);
+  const scale = mantissa.scale - exponent;
+  return scale >= 0 ? { amount: mantissa.amount, scale } : { amount: mantissa.amount * 10n ** BigInt(-scale), scale: 0 };
+}
+
 export function formatDecimal(d: ScaledDecimal): string {
   const negative = d.amount < 0n;
   const digits = (negative ? -d.amount : d.amount).toString().padStart(d.scale + 1, '0');
