@@ -1,5 +1,5 @@
 // A billing period is a calendar month in UTC: [start, end), start inclusive, end exclusive.
-import { addMonths, differenceInMilliseconds, format, isValid, startOfMonth, subMonths } from 'date-fns';
+import { addMonths, format, isValid, startOfMonth, subMonths } from 'date-fns';
 import { UTCDate, utc } from '@date-fns/utc';
 import { ValidationError } from '../platform/errors.ts';
 
@@ -28,14 +28,6 @@ export function parsePeriod(key: string, field = 'period'): Period {
 
 export function previousPeriod(instant: Date): Period {
   return periodOf(subMonths(periodOf(instant).start, 1, { in: utc }));
-}
-
-export function nextPeriod(period: Period): Period {
-  return periodOf(period.end);
-}
-
-export function periodMilliseconds(period: Period): bigint {
-  return BigInt(differenceInMilliseconds(period.end, period.start));
 }
 
 export function hasEnded(period: Period, now: Date): boolean {

@@ -5,7 +5,7 @@
 // Rounding: every amount is computed exactly and rounded ONCE per line to minor units, half away
 // from zero. Tax is rate × subtotal rounded once (the Australian total-invoice rule).
 import { createHash } from 'node:crypto';
-import { formatDecimal, divideHalfAwayFromZero, parseDecimal, ratioToDecimal, trimDecimal, type ScaledDecimal } from '../money/decimal.ts';
+import { formatDecimal, divideHalfAwayFromZero, parseDecimal, ratioToDecimal, trimDecimal } from '../money/decimal.ts';
 import { exponentOf, moneyFromMajor, moneyFromMinor, multiplyExact, roundToMinor, sumMinor, formatMinor } from '../money/money.ts';
 
 export type LineKind = 'plan_base' | 'addon' | 'overage' | 'llm_usage' | 'tax';
@@ -270,4 +270,3 @@ export function inputsHash(canonical: Record<string, unknown>): string {
   return createHash('sha256').update(stableStringify(canonical)).digest('hex');
 }
 
-export type { ScaledDecimal };

@@ -62,11 +62,6 @@ export function rescale(d: ScaledDecimal, scale: number): bigint {
   return d.amount / factor;
 }
 
-export function addDecimals(a: ScaledDecimal, b: ScaledDecimal): ScaledDecimal {
-  const scale = Math.max(a.scale, b.scale);
-  return { amount: rescale(a, scale) + rescale(b, scale), scale };
-}
-
 /** numerator / denominator rounded half away from zero to an integer. */
 export function divideHalfAwayFromZero(numerator: bigint, denominator: bigint): bigint {
   if (denominator === 0n) throw new RangeError('division by zero');
