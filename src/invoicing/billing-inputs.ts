@@ -37,10 +37,17 @@ export async function billableTenantIds(db: Db, period: Period, options: { tenan
  * Billing inputs of `tenantIds` for `period`. Usage (resource hours, LLM events) is counted up to
  * `asOf`: the period end for a month close, "now" for a projection of the month so far.
  */
-export async function loadTenantBilling(db: Db, tenantIds: string[], period: Period, asOf: Date = period.end): Promise<Map<string, TenantBilling>> {
+export async function loadTenantBilling(
+  db: Db,
+  tenantIds: string[],
+  period: Period,
+  asOf: Date = period.end,
+  options: { deploymentId?: string } = {},
+): Promise<Map<string, TenantBilling>> {
   const result = new Map<string, TenantBilling>();
   if (tenantIds.length === 0) return result;
   const usageEnd = asOf < period.end ? asOf : period.end;
+  const onlyDeployment = options.deploymentId ?? null;
 
   const tenants = await db.$queryRaw<{ id: string; slug: string; billing_currency: string; tax_country: string; tax_rate: string }[]>`
     SELECT id::text, slug, billing_currency, tax_country, tax_rate::text FROM tenants WHERE id = ANY(${tenantIds}::uuid[])`;
@@ -50,6 +57,7 @@ export async function loadTenantBilling(db: Db, tenantIds: string[], period: Per
       FROM deployments d
       LEFT JOIN subscriptions s ON s.deployment_id = d.id
      WHERE d.tenant_id = ANY(${tenantIds}::uuid[])
+       AND (${onlyDeployment}::uuid IS NULL OR d.id = ${onlyDeployment}::uuid)
        AND (EXISTS (SELECT 1 FROM subscription_segments seg
                      WHERE seg.subscription_id = s.id
                        AND seg.valid_from < ${period.end}::timestamptz

@@ -13,10 +13,9 @@ export async function quoteDeployment(db: Db, principal: Principal, input: { dep
   if (!deployment || (!seesAllTenants(principal) && principal.tenantId !== deployment.tenantId)) throw new NotFoundError('deployment');
 
   const asOf = input.now < input.period.end ? input.now : input.period.end;
-  const billing = (await loadTenantBilling(db, [deployment.tenantId], input.period, asOf)).get(deployment.tenantId);
+  const billing = (await loadTenantBilling(db, [deployment.tenantId], input.period, asOf, { deploymentId: deployment.id })).get(deployment.tenantId);
   if (!billing) throw new NotFoundError('tenant');
-  const own = billing.input.deployments.filter((d) => d.deploymentId === deployment.id);
-  const quote = computeQuote({ ...billing.input, deployments: own });
+  const quote = computeQuote(billing.input);
   const c = quote.currency;
   return {
     deployment_id: deployment.id,
