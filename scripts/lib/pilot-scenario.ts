@@ -3,6 +3,7 @@
 // overage 0.01 per droplet hour; add-on storage_50gb at 7.50, quantity 1; deployment pilot active
 // and subscribed since March with the add-on; three droplets running all of April 2026.
 import type { PrismaClient } from '../../src/platform/database.ts';
+import { FIRST_PROFILE_FROM } from '../../src/tenants/tax-profiles.ts';
 
 const SINCE = new Date('2026-03-01T00:00:00Z');
 
@@ -11,7 +12,18 @@ export async function seedPilotScenario(prisma: PrismaClient): Promise<{ tenantI
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('seed:pilot', 0))`;
     const tenant =
       (await tx.tenant.findUnique({ where: { slug: 'pilot' } })) ??
-      (await tx.tenant.create({ data: { name: 'Pilot Pty Ltd', slug: 'pilot', billingCurrency: 'AUD', taxCountry: 'AU', taxRate: '0.1' } }));
+      (await tx.tenant.create({
+        data: {
+          name: 'Pilot Pty Ltd',
+          slug: 'pilot',
+          billingCurrency: 'AUD',
+          legalName: 'Pilot Pty Ltd',
+          abn: '51824753556',
+          billingEmail: 'accounts@pilot.example',
+          billingAddress: '1 Example Street, Sydney NSW 2000',
+          taxProfiles: { create: { country: 'AU', gstRate: '0.1', effectiveFrom: FIRST_PROFILE_FROM, createdBy: 'demo' } },
+        },
+      }));
     const plan = (await tx.plan.findUnique({ where: { code: 'studio' } })) ?? (await tx.plan.create({ data: { code: 'studio', name: 'Studio' } }));
     const version =
       (await tx.planVersion.findUnique({ where: { planId_version: { planId: plan.id, version: 1 } } })) ??

@@ -13,7 +13,10 @@ export interface TenantBilling {
   llmEventCount: number;
 }
 
-/** Tenants with a subscription billable for some part of the period (active and past any trial). */
+/**
+ * Tenants to invoice for the period: a subscription billable for some part of it (active and past
+ * any trial), or LLM usage in it (usage is billed even without a billable subscription).
+ */
 export async function billableTenantIds(db: Db, period: Period, options: { tenantId?: string | null; includeInvoiced?: boolean } = {}): Promise<string[]> {
   const tenantFilter = options.tenantId ?? null;
   const rows = await db.$queryRaw<{ tenant_id: string }[]>`
@@ -25,6 +28,10 @@ export async function billableTenantIds(db: Db, period: Period, options: { tenan
        AND GREATEST(seg.valid_from, ${period.start}::timestamptz, COALESCE(s.trial_ends_at, '-infinity'::timestamptz))
            < LEAST(COALESCE(seg.valid_to, 'infinity'::timestamptz), ${period.end}::timestamptz)
        AND (${tenantFilter}::uuid IS NULL OR d.tenant_id = ${tenantFilter}::uuid)
+    UNION
+    SELECT DISTINCT e.tenant_id::text FROM llm_usage_events e
+     WHERE e.occurred_at >= ${period.start}::timestamptz AND e.occurred_at < ${period.end}::timestamptz
+       AND (${tenantFilter}::uuid IS NULL OR e.tenant_id = ${tenantFilter}::uuid)
     UNION
     SELECT i.tenant_id::text FROM tenant_invoices i
      WHERE ${options.includeInvoiced ?? false} AND i.period_start = ${period.start}::timestamptz
@@ -49,8 +56,14 @@ export async function loadTenantBilling(
   const usageEnd = asOf < period.end ? asOf : period.end;
   const onlyDeployment = options.deploymentId ?? null;
 
-  const tenants = await db.$queryRaw<{ id: string; slug: string; billing_currency: string; tax_country: string; tax_rate: string }[]>`
-    SELECT id::text, slug, billing_currency, tax_country, tax_rate::text FROM tenants WHERE id = ANY(${tenantIds}::uuid[])`;
+  // The tax profile in force at the end of the period: a forced re-run of an old period uses that period's rate.
+  const tenants = await db.$queryRaw<{ id: string; slug: string; billing_currency: string; tax_country: string | null; tax_rate: string | null }[]>`
+    SELECT t.id::text, t.slug, t.billing_currency, p.country AS tax_country, p.gst_rate::text AS tax_rate
+      FROM tenants t
+      LEFT JOIN LATERAL (SELECT country, gst_rate FROM tenant_tax_profiles
+                          WHERE tenant_id = t.id AND effective_from < ${period.end}::timestamptz
+                          ORDER BY effective_from DESC LIMIT 1) p ON true
+     WHERE t.id = ANY(${tenantIds}::uuid[])`;
 
   const deployments = await db.$queryRaw<{ id: string; tenant_id: string; slug: string; subscription_id: string | null; trial_ends_at: Date | null }[]>`
     SELECT d.id::text, d.tenant_id::text, d.slug, s.id::text AS subscription_id, s.trial_ends_at
@@ -113,6 +126,9 @@ export async function loadTenantBilling(
   const deploymentsByTenant = groupBy(deployments, (d) => d.tenant_id);
 
   for (const t of tenants) {
+    if (t.tax_country === null || t.tax_rate === null) {
+      throw new Error(`tenant ${t.slug} has no tax profile in force at the end of ${period.key}`);
+    }
     let llmEventCount = 0;
     const deploymentInputs: DeploymentInput[] = (deploymentsByTenant.get(t.id) ?? []).map((d) => {
       const usage = llmByDeployment.get(d.id);

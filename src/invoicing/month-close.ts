@@ -326,12 +326,12 @@ async function writeTenantInvoice(
       const lines = quote.lines;
       const created = await tx.$queryRaw<{ id: string }[]>`
         WITH invoice AS (
-          INSERT INTO tenant_invoices (tenant_id, period_start, period_end, status, currency, subtotal_minor, tax_minor, total_minor,
+          INSERT INTO tenant_invoices (tenant_id, period_start, period_end, status, currency, tax_rate, subtotal_minor, tax_minor, total_minor,
                                        revision, inputs, inputs_hash, llm_event_count, computed_at, last_run_id, created_at, updated_at)
           VALUES (${billing.tenantId}::uuid, ${period.start}::timestamptz, ${period.end}::timestamptz, 'draft', ${quote.currency},
-                  ${quote.subtotalMinor}, ${quote.taxMinor}, ${quote.totalMinor}, 1, ${JSON.stringify(inputs)}::jsonb, ${hash},
+                  ${billing.input.tax.rate}::numeric, ${quote.subtotalMinor}, ${quote.taxMinor}, ${quote.totalMinor}, 1, ${JSON.stringify(inputs)}::jsonb, ${hash},
                   ${billing.llmEventCount}, ${now}::timestamptz, ${options.runId}::uuid, ${now}::timestamptz, ${now}::timestamptz)
-          ON CONFLICT (tenant_id, period_start) DO NOTHING
+          ON CONFLICT (tenant_id, period_start) WHERE status <> 'void' DO NOTHING
           RETURNING id
         ), inserted_lines AS (
           INSERT INTO tenant_invoice_lines (invoice_id, line_no, kind, deployment_id, resource_kind, description, quantity, unit_price, amount_minor)

@@ -1,35 +1,39 @@
-// Creates a tenant: who is billed, in which currency, and at which GST rate.
+// Creates a tenant: who is billed, in which currency, at which GST rate, and the details a tax
+// invoice needs (legal name, ABN, billing email and address).
 import { z } from 'zod';
 import type { Db } from '../platform/database.ts';
-import type { Tenant } from '../generated/prisma/client.ts';
 import { ConflictError } from '../platform/errors.ts';
 import { currencyCode, isUniqueViolation, slug } from '../http/request-support.ts';
-import { isCountryCode } from './countries.ts';
+import { normalizeAbn } from './abn.ts';
+import { countryCode, FIRST_PROFILE_FROM, gstRate } from './tax-profiles.ts';
+import { findTenant, type TenantWithProfiles } from './repository.ts';
 
-/** A rate as an exact fraction: 0 ≤ rate < 1, at most 4 fractional digits (the column is numeric(6,4)). */
-export const gstRate = z
+/** An ABN as people write it ("51 824 753 556"); stored as its 11 digits once the ATO check digit holds. */
+export const abn = z
   .string()
-  .describe('exact decimal string, 0 ≤ rate < 1, up to 4 fractional digits: "0.10" is 10 %')
-  .superRefine((value, ctx) => {
-    const m = /^(\d+)(?:\.(\d+))?$/.exec(value);
-    if (!m) {
-      ctx.addIssue({ code: 'custom', message: 'must be a decimal string such as "0.10"' });
-    } else if ((m[2] ?? '').length > 4) {
-      ctx.addIssue({ code: 'custom', message: 'must have at most 4 fractional digits' });
-    } else if (!/^0+$/.test(m[1]!)) {
-      ctx.addIssue({ code: 'custom', message: 'must be at least 0 and less than 1 (0.10 is 10 %)' });
+  .describe('Australian Business Number, 11 digits (spaces allowed); verified with the ATO check-digit algorithm')
+  .transform((value, ctx) => {
+    const digits = normalizeAbn(value);
+    if (!digits) {
+      ctx.addIssue({ code: 'custom', message: 'is not a valid ABN (11 digits whose ATO check digit holds)' });
+      return z.NEVER;
     }
+    return digits;
   });
 
-export const countryCode = z
-  .string()
-  .refine(isCountryCode, { error: 'must be an ISO 3166-1 alpha-2 country code in upper case, e.g. AU' })
-  .describe('ISO 3166-1 alpha-2 country code, e.g. AU');
+/** Billing details: every field may be set, changed, or cleared with null. */
+export const billingDetailsShape = {
+  legal_name: z.string().trim().min(1).max(200).nullable().optional(),
+  abn: abn.nullable().optional(),
+  billing_email: z.email({ error: 'must be an email address' }).max(320).nullable().optional(),
+  billing_address: z.string().trim().min(1).max(1000).nullable().optional(),
+};
 
 export const createTenantBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
   slug,
   billing_currency: currencyCode.default('AUD'),
+  ...billingDetailsShape,
   tax_profile: z
     .strictObject({
       country: countryCode.default('AU'),
@@ -40,18 +44,25 @@ export const createTenantBody = z.strictObject({
 
 export type CreateTenantInput = z.output<typeof createTenantBody>;
 
-export async function createTenant(db: Db, input: CreateTenantInput, now: Date): Promise<Tenant> {
+export async function createTenant(db: Db, input: CreateTenantInput, now: Date, actor: string): Promise<TenantWithProfiles> {
   try {
-    return await db.tenant.create({
+    const tenant = await db.tenant.create({
       data: {
         name: input.name,
         slug: input.slug,
         billingCurrency: input.billing_currency,
-        taxCountry: input.tax_profile.country,
-        taxRate: input.tax_profile.gst_rate,
+        legalName: input.legal_name ?? null,
+        abn: input.abn ?? null,
+        billingEmail: input.billing_email ?? null,
+        billingAddress: input.billing_address ?? null,
         createdAt: now,
+        updatedAt: now,
+        taxProfiles: {
+          create: { country: input.tax_profile.country, gstRate: input.tax_profile.gst_rate, effectiveFrom: FIRST_PROFILE_FROM, createdBy: actor, createdAt: now },
+        },
       },
     });
+    return (await findTenant(db, tenant.id))!;
   } catch (error) {
     if (isUniqueViolation(error)) {
       throw new ConflictError('tenant_slug_taken', `a tenant with slug "${input.slug}" already exists`, { field: 'slug' });

@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import type { RouteModule } from '../http/app.ts';
+import { authorize, type RouteModule } from '../http/app.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { idParams, pageQueryShape, requirePlatformAdmin } from '../http/request-support.ts';
 import { createTenant, createTenantBody } from './create-tenant.ts';
 import { findTenant, listTenants } from './repository.ts';
 import { tenantJson } from './json.ts';
+import { addTaxProfile, addTaxProfileBody } from './tax-profiles.ts';
+import { updateTenant, updateTenantBody } from './update-tenant.ts';
 
 export const tenantsRoutes: RouteModule = (app, deps) => {
   app.addHook('preValidation', requirePlatformAdmin);
@@ -13,8 +15,8 @@ export const tenantsRoutes: RouteModule = (app, deps) => {
     '/api/v1/tenants',
     { schema: { tags: ['tenants'], summary: 'Create a tenant', body: createTenantBody } },
     async (request, reply) => {
-      const tenant = await createTenant(deps.prisma, request.body, deps.now());
-      return reply.code(201).send(tenantJson(tenant));
+      const tenant = await createTenant(deps.prisma, request.body, deps.now(), authorize(request).sub);
+      return reply.code(201).send(tenantJson(tenant, deps.now()));
     },
   );
 
@@ -23,7 +25,8 @@ export const tenantsRoutes: RouteModule = (app, deps) => {
     { schema: { tags: ['tenants'], summary: 'List tenants, oldest first', querystring: z.strictObject(pageQueryShape) } },
     async (request) => {
       const page = await listTenants(deps.prisma, request.query);
-      return { data: page.items.map(tenantJson), next_cursor: page.nextCursor };
+      const now = deps.now();
+      return { data: page.items.map((t) => tenantJson(t, now)), next_cursor: page.nextCursor };
     },
   );
 
@@ -33,7 +36,26 @@ export const tenantsRoutes: RouteModule = (app, deps) => {
     async (request) => {
       const tenant = await findTenant(deps.prisma, request.params.id);
       if (!tenant) throw new NotFoundError('tenant');
-      return tenantJson(tenant);
+      return tenantJson(tenant, deps.now());
+    },
+  );
+
+  app.patch(
+    '/api/v1/tenants/:id',
+    { schema: { tags: ['tenants'], summary: 'Change a tenant’s name, billing details or (before its first invoice) currency', params: idParams, body: updateTenantBody } },
+    async (request) => {
+      const { tenant, outcome } = await updateTenant(deps.prisma, request.params.id, request.body, deps.now());
+      return { ...tenantJson(tenant, deps.now()), outcome };
+    },
+  );
+
+  app.post(
+    '/api/v1/tenants/:id/tax-profiles',
+    { schema: { tags: ['tenants'], summary: 'Add an effective-dated tax profile', params: idParams, body: addTaxProfileBody } },
+    async (request, reply) => {
+      await addTaxProfile(deps.prisma, request.params.id, request.body, authorize(request).sub);
+      const tenant = await findTenant(deps.prisma, request.params.id);
+      return reply.code(201).send(tenantJson(tenant!, deps.now()));
     },
   );
 };

@@ -37,7 +37,7 @@ describe('POST /api/v1/tenants', () => {
 
     const zero = await post('/api/v1/tenants', { name: 'Zero', slug: 'zero-rated', tax_profile: { gst_rate: '0' } });
     expect(zero.statusCode).toBe(201);
-    expect(zero.json().tax_profile).toEqual({ country: 'AU', gst_rate: '0' });
+    expect(zero.json().tax_profile).toEqual({ country: 'AU', gst_rate: '0', effective_from: '1970-01-01T00:00:00.000Z' });
   });
 
   it('answers 409 naming slug on a duplicate', async () => {

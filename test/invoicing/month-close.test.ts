@@ -16,8 +16,8 @@ function options(overrides: Partial<MonthCloseOptions> = {}): MonthCloseOptions 
 }
 
 async function invoiceOf(tenantId: string) {
-  return db().prisma.tenantInvoice.findUnique({
-    where: { tenantId_periodStart: { tenantId, periodStart: april.start } },
+  return db().prisma.tenantInvoice.findFirst({
+    where: { tenantId, periodStart: april.start, status: { not: 'void' } },
     include: { lines: { orderBy: { lineNo: 'asc' } }, revisions: true },
   });
 }
@@ -99,7 +99,7 @@ describe('month close', () => {
     const paid = await seedPilot(db().prisma, 'paid');
     const voided = await seedPilot(db().prisma, 'voided');
     for (const t of [paid, voided]) await closeMonth({ prisma: db().prisma, now }, options({ tenantId: t.tenant.id }));
-    await db().prisma.tenantInvoice.updateMany({ where: { tenantId: paid.tenant.id }, data: { status: 'paid' } });
+    await db().prisma.tenantInvoice.updateMany({ where: { tenantId: paid.tenant.id }, data: { status: 'paid', number: 'INV-2026-900001', issuedAt: now, dueAt: now, paidAt: now } });
     await db().prisma.tenantInvoice.updateMany({ where: { tenantId: voided.tenant.id }, data: { status: 'void' } });
 
     const paidRun = await closeMonth({ prisma: db().prisma, now }, options({ tenantId: paid.tenant.id, force: true }));

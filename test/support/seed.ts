@@ -1,10 +1,18 @@
 // Direct seeding for invoicing tests: the admin API has its own tests; these set up exact timelines.
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../../src/platform/database.ts';
+import { FIRST_PROFILE_FROM } from '../../src/tenants/tax-profiles.ts';
 
 export async function seedTenant(prisma: PrismaClient, o: { slug?: string; currency?: string; taxRate?: string; country?: string } = {}) {
   const slug = o.slug ?? `t-${randomUUID().slice(0, 8)}`;
-  return prisma.tenant.create({ data: { name: `Tenant ${slug}`, slug, billingCurrency: o.currency ?? 'AUD', taxRate: o.taxRate ?? '0.1', taxCountry: o.country ?? 'AU' } });
+  return prisma.tenant.create({
+    data: {
+      name: `Tenant ${slug}`,
+      slug,
+      billingCurrency: o.currency ?? 'AUD',
+      taxProfiles: { create: { country: o.country ?? 'AU', gstRate: o.taxRate ?? '0.1', effectiveFrom: FIRST_PROFILE_FROM, createdBy: 'test' } },
+    },
+  });
 }
 
 export async function seedPlanVersion(
