@@ -12,6 +12,9 @@ export const QUEUES = {
   invoiceIngest: 'invoice-ingest',
   vendorBillPush: 'vendor-bill-push',
   resourceSync: 'resource-sync',
+  draftRefresh: 'draft-refresh',
+  invoiceIssue: 'invoice-issue',
+  receivablePush: 'receivable-push',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -41,6 +44,14 @@ export const QUEUE_DEFINITIONS: Record<QueueName, QueueDefinition> = {
   // is in flight still gets its own push.
   [QUEUES.vendorBillPush]: { retryLimit: 8, retryDelay: 30, retryDelayMax: 3600, expireInSeconds: 300, policy: 'stately' },
   [QUEUES.resourceSync]: { retryLimit: 5, retryDelay: 60, retryDelayMax: 1800, expireInSeconds: 900, policy: 'exclusive' },
+
+  // Receivables. The refresh and the issue sweep are idempotent (an unchanged draft is left alone,
+  // an issued invoice is not issued twice); 'exclusive' keeps one of each queued or running.
+  [QUEUES.draftRefresh]: { retryLimit: 3, retryDelay: 60, retryDelayMax: 900, expireInSeconds: 1800, policy: 'exclusive' },
+  [QUEUES.invoiceIssue]: { retryLimit: 3, retryDelay: 60, retryDelayMax: 900, expireInSeconds: 1800, policy: 'exclusive' },
+  // One job per outbox row (singletonKey = row id). Finance down: backoff up to an hour, then the
+  // row is marked failed with the reason and the job lands in the dead letters.
+  [QUEUES.receivablePush]: { retryLimit: 8, retryDelay: 30, retryDelayMax: 3600, expireInSeconds: 300, policy: 'exclusive' },
 };
 
 /** Cost-side schedules (UTC). Resources are synced before the billing history so fresh invoices match fresh resources. */

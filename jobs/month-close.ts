@@ -4,6 +4,7 @@ import type { JobWithMetadata } from 'pg-boss';
 import { z } from 'zod';
 import { createRun, executeRun } from '../src/invoicing/month-close-runs.ts';
 import { previousPeriod } from '../src/invoicing/period.ts';
+import { receivablesSettings } from '../src/receivables/settings.ts';
 import type { JobDeps } from './worker.ts';
 
 export const monthClosePayload = z.object({
@@ -17,10 +18,10 @@ export async function handleMonthClose(deps: JobDeps, job: JobWithMetadata<unkno
   if (!payload.runId) {
     await createRun(deps.prisma, { id: runId, period: previousPeriod(job.createdOn), trigger: 'schedule', requestedBy: 'system:schedule' });
   }
-  const summary = await executeRun({ prisma: deps.prisma, now: deps.now(), logger: deps.logger.child({ runId }) }, runId);
+  const summary = await executeRun({ prisma: deps.prisma, now: deps.now(), logger: deps.logger.child({ runId }), receivables: receivablesSettings(deps.config, deps.boss) }, runId);
   deps.logger.info(
     { runId, period: summary.period, created: summary.created, skipped: summary.skipped, regenerated: summary.regenerated, failed: summary.failed },
     'month close finished',
   );
-  return { runId, period: summary.period, created: summary.created, skipped: summary.skipped, regenerated: summary.regenerated, refused: summary.refused, failed: summary.failed };
+  return { runId, period: summary.period, created: summary.created, skipped: summary.skipped, regenerated: summary.regenerated, unchanged: summary.unchanged, adjusted: summary.adjusted, failed: summary.failed };
 }

@@ -14,6 +14,9 @@ import { handleBillingHistorySync } from './billing-history-sync.ts';
 import { handleInvoiceIngest } from './invoice-ingest.ts';
 import { handleVendorBillPush } from './vendor-bill-push.ts';
 import { handleResourceSync } from './resource-sync.ts';
+import { handleDraftRefresh } from './draft-refresh.ts';
+import { handleInvoiceIssue } from './invoice-issue.ts';
+import { handleReceivablePush } from './receivable-push.ts';
 
 export interface JobDeps {
   prisma: PrismaClient;
@@ -67,11 +70,21 @@ export async function startWorkers(deps: JobDeps, options: StartWorkersOptions =
     return handleVendorBillPush(costDeps, job);
   });
 
+  // Receivables: refresh drafts, issue once the grace period has passed, deliver to finance.
+  await deps.boss.work(QUEUES.draftRefresh, { batchSize: 1, ...polling }, async () => handleDraftRefresh({ ...deps, logger: log }));
+  await deps.boss.work(QUEUES.invoiceIssue, { batchSize: 1, ...polling }, async () => handleInvoiceIssue({ ...deps, logger: log }));
+  await deps.boss.work(QUEUES.receivablePush, { batchSize: 1, localConcurrency: 2, includeMetadata: true, ...polling }, async ([job]) => {
+    if (!job) return;
+    return handleReceivablePush({ ...deps, logger: log }, job);
+  });
+
   // missed: 'once' sends the latest tick that came due while no scheduler ran; the catch-up job
   // covers anything older.
   await deps.boss.schedule(QUEUES.monthClose, deps.config.MONTH_CLOSE_CRON, { trigger: 'schedule' }, { tz: 'UTC', missed: 'once' });
   await deps.boss.schedule(QUEUES.monthCloseCatchUp, deps.config.MONTH_CLOSE_CATCH_UP_CRON, {}, { tz: 'UTC', missed: 'once' });
   for (const { queue, cron } of COST_SCHEDULES) await deps.boss.schedule(queue, cron, {}, { tz: 'UTC', missed: 'once' });
+  await deps.boss.schedule(QUEUES.draftRefresh, deps.config.DRAFT_REFRESH_CRON, {}, { tz: 'UTC', missed: 'once' });
+  await deps.boss.schedule(QUEUES.invoiceIssue, deps.config.INVOICE_ISSUE_CRON, {}, { tz: 'UTC', missed: 'once' });
 
   if (options.catchUpOnStart ?? true) {
     await deps.boss.send(QUEUES.monthCloseCatchUp, { reason: 'worker start-up' }, { singletonKey: 'start-up' });

@@ -1,17 +1,18 @@
-// npm run month-close -- --period 2026-04 [--force] [--dry-run] [--tenant <id>] [--reason "..."]
+// npm run month-close -- --period 2026-04 [--force [--reissue]] [--dry-run] [--tenant <id>] [--reason "..."]
 // Runs one close in this process (no worker needed) and exits 1 if any tenant failed.
 import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
 import { createRun, executeRun } from '../src/invoicing/month-close-runs.ts';
 import { parsePeriod } from '../src/invoicing/period.ts';
 import { DomainError } from '../src/platform/errors.ts';
-import { startRuntime } from '../src/platform/runtime.ts';
+import { startCliRuntime } from './lib/cli-runtime.ts';
 import { progressReporter, summaryTable } from './lib/report.ts';
 
 const { values } = parseArgs({
   options: {
     period: { type: 'string' },
     force: { type: 'boolean', default: false },
+    reissue: { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
     tenant: { type: 'string' },
     reason: { type: 'string' },
@@ -19,7 +20,7 @@ const { values } = parseArgs({
   },
 });
 if (!values.period) {
-  console.error('usage: npm run month-close -- --period YYYY-MM [--force] [--dry-run] [--tenant <id>] [--reason "..."]');
+  console.error('usage: npm run month-close -- --period YYYY-MM [--force [--reissue]] [--dry-run] [--tenant <id>] [--reason "..."]');
   process.exit(2);
 }
 let period;
@@ -29,12 +30,16 @@ try {
   console.error((error as Error).message);
   process.exit(2);
 }
+if (values.reissue && !values.force) {
+  console.error('--reissue goes with --force');
+  process.exit(2);
+}
 if (values.tenant && !/^[0-9a-f-]{36}$/i.test(values.tenant)) {
   console.error('--tenant must be a tenant id (uuid)');
   process.exit(2);
 }
 
-const runtime = await startRuntime();
+const runtime = await startCliRuntime();
 const progress = progressReporter(`closing ${period.key}`);
 try {
   const runId = await createRun(runtime.prisma, {
@@ -42,11 +47,12 @@ try {
     trigger: 'cli',
     force: values.force,
     dryRun: values['dry-run'],
+    reissue: values.reissue,
     tenantId: values.tenant ?? null,
     reason: values.reason ?? null,
     requestedBy: values.by ?? `cli:${userInfo().username}`,
   });
-  const summary = await executeRun({ prisma: runtime.prisma, now: new Date(), logger: runtime.logger, onProgress: progress.onProgress }, runId);
+  const summary = await executeRun({ prisma: runtime.prisma, now: new Date(), logger: runtime.logger, onProgress: progress.onProgress, receivables: runtime.receivables }, runId);
   progress.stop();
   console.log(summaryTable(summary));
   await runtime.shutdown(summary.failed > 0 ? 1 : 0);

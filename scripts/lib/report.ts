@@ -6,31 +6,45 @@ import type { MonthCloseSummary } from '../../src/invoicing/month-close.ts';
 import { formatMinor } from '../../src/money/money.ts';
 
 /** Colour only on a terminal: piped output (logs, CI) stays plain text. */
-const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+export const tableStyle = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+const style = tableStyle;
 
 export function summaryTable(summary: MonthCloseSummary): string {
-  const table = new Table({ ...style, head: ['period', 'tenants', 'created', 'skipped', 'regenerated', 'refused', 'void', 'failed', 'late usage events'] });
+  const table = new Table({
+    ...style,
+    head: ['period', 'tenants', 'created', 'skipped', 'regenerated', 'unchanged', 'adjusted', 'reissued', 'void', 'failed', 'late usage events'],
+  });
   table.push([
     summary.period + (summary.dry_run ? ' (dry run)' : ''),
     summary.tenants,
     summary.created,
     summary.skipped,
     summary.regenerated,
-    summary.refused,
+    summary.unchanged,
+    summary.adjusted,
+    summary.reissued,
     summary.void_left_alone,
     summary.failed,
     summary.late_usage_events,
   ]);
   let out = table.toString();
   for (const f of summary.failures) out += `\nFAILED ${f.tenant_slug ?? f.tenant_id}: ${f.error}`;
-  for (const r of summary.refusals) out += `\nREFUSED ${r.tenant_slug}: ${r.reason}`;
+  for (const n of summary.adjustment_notes) {
+    out += `\nADJUSTMENT NOTE ${n.number} for ${n.tenant_slug}: ${n.total_delta.formatted} ${n.total_delta.currency} (${n.total_delta.amount_minor < 0 ? 'credit' : 'debit'})`;
+  }
   for (const l of summary.late_usage) out += `\nLATE USAGE ${l.tenant_slug}: ${l.events} event(s) arrived after the invoice was computed (a forced re-run bills them)`;
+  const money = (m: { formatted: string } | null) => (m === null ? '—' : m.formatted);
   for (const change of summary.changes ?? []) {
-    const t = new Table({ ...style, head: [`${change.tenant_slug}: ${change.action}`, 'old', 'new'] });
-    for (const l of change.lines) {
-      t.push([l.description, l.old_amount_minor === null ? '—' : formatMinor(BigInt(l.old_amount_minor), change.currency), l.new_amount_minor === null ? '—' : formatMinor(BigInt(l.new_amount_minor), change.currency)]);
+    const status = change.invoice_status ? ` (invoice ${change.invoice_status})` : '';
+    const t = new Table({ ...style, head: [`${change.tenant_slug}: ${change.action.replace('_', ' ')}${status}`, 'old', 'new', 'delta'] });
+    const lines = change.adjustment ? change.adjustment.lines : change.lines.map((l) => ({ ...l, delta: null }));
+    for (const l of lines) t.push([l.description, money(l.old_amount), money(l.new_amount), money(l.delta)]);
+    if (change.adjustment) {
+      t.push(['GST adjustment', '', '', change.adjustment.tax_delta.formatted]);
+      t.push([`adjustment note total (${change.currency})`, '', '', change.adjustment.total_delta.formatted]);
+    } else {
+      t.push(['total', money(change.old_totals?.total ?? null), change.new_totals.total.formatted, '']);
     }
-    t.push(['total', change.old_totals ? formatMinor(BigInt(change.old_totals.total_minor), change.currency) : '—', formatMinor(BigInt(change.new_totals.total_minor), change.currency)]);
     out += `\n${t.toString()}`;
   }
   return out;

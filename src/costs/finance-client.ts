@@ -90,7 +90,7 @@ export interface FinanceResponse {
  * throws FinanceUnavailableError on network errors, timeouts, 5xx and the
  * "come back later" 4xx (408, 429).
  */
-export async function postToFinance(options: FinanceClientOptions, path: string, document: unknown): Promise<FinanceResponse> {
+export async function postToFinance(options: FinanceClientOptions, path: string, document: unknown, extraHeaders: Record<string, string> = {}): Promise<FinanceResponse> {
   const url = new URL(options.financeUrl);
   const fullPath = `${url.pathname.replace(/\/+$/, '')}${path}`;
   const endpoint = `POST ${fullPath}`;
@@ -109,6 +109,7 @@ export async function postToFinance(options: FinanceClientOptions, path: string,
         authorization: `Bearer ${token}`,
         'content-type': 'application/json',
         accept: 'application/json',
+        ...extraHeaders,
       },
       body: payload,
       headersTimeout: options.headersTimeoutMs ?? 30_000,
@@ -146,12 +147,12 @@ function parseBody(text: string): unknown {
   }
 }
 
-function truncate(body: unknown): unknown {
+export function truncate(body: unknown): unknown {
   return typeof body === 'string' && body.length > MAX_ERROR_BODY_CHARS ? `${body.slice(0, MAX_ERROR_BODY_CHARS)}…` : body;
 }
 
 /** Finance takes minor units as JSON integers: refuse any that a JSON number cannot carry exactly. */
-function minorUnits(amount: bigint, field: string): number {
+export function minorUnits(amount: bigint, field: string): number {
   if (amount > BigInt(Number.MAX_SAFE_INTEGER) || amount < BigInt(Number.MIN_SAFE_INTEGER)) {
     throw new RangeError(`${field} ${amount} is too large to send as a JSON integer`);
   }
@@ -189,7 +190,7 @@ export type PushResult =
   | { readonly outcome: 'pushed'; readonly action: 'created' | 'updated'; readonly financeInvoiceId: string }
   | { readonly outcome: 'rejected'; readonly status: number; readonly body: unknown };
 
-const importAnswerSchema = z.object({
+export const importAnswerSchema = z.object({
   action: z.enum(['created', 'updated']),
   invoice_id: z.union([z.string().min(1), z.number().int()]).transform(String),
 });

@@ -2,40 +2,24 @@
 // every tenant gets "not found" for another tenant's invoice, never its content.
 import type { Principal } from '../auth/tokens.ts';
 import { seesAllTenants } from '../auth/tokens.ts';
-import type { Db } from '../platform/database.ts';
+import type { Db, Prisma } from '../platform/database.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../platform/errors.ts';
 import { moneyJson } from '../money/money.ts';
+import { decimalString as decimalJson } from '../http/request-support.ts';
 import { periodOf, type Period } from './period.ts';
+import { encodeCursor, type PageCursor } from '../http/request-support.ts';
 
 export interface ListInvoicesInput {
   period?: Period | undefined;
   status?: 'draft' | 'issued' | 'paid' | 'void' | undefined;
   tenantId?: string | undefined;
   limit: number;
-  cursor?: string | undefined;
-}
-
-interface Cursor {
-  createdAt: string;
-  id: string;
-}
-
-function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
-}
-
-function decodeCursor(raw: string): Cursor {
-  try {
-    const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
-    if (typeof c.createdAt !== 'string' || typeof c.id !== 'string' || Number.isNaN(Date.parse(c.createdAt))) throw new Error();
-    return c;
-  } catch {
-    throw new ValidationError({ field: 'cursor', message: 'is not a cursor returned by this endpoint' });
-  }
+  /** Decoded by the route (a bad cursor is a 400 naming `cursor`). */
+  cursor?: PageCursor | undefined;
 }
 
 /** The tenant a caller may read, or null for staff who read every tenant. */
-function tenantScope(principal: Principal, requested?: string): string | null {
+export function tenantScope(principal: Principal, requested?: string): string | null {
   if (seesAllTenants(principal)) return requested ?? null;
   if (!principal.tenantId) throw new ForbiddenError('this token is not bound to a tenant');
   if (requested && requested !== principal.tenantId) throw new ForbiddenError('tenant_id filter is only for platform_admin and finance');
@@ -48,6 +32,15 @@ type InvoiceRow = {
   periodStart: Date;
   periodEnd: Date;
   status: string;
+  number: string | null;
+  taxRate: Prisma.Decimal;
+  issuedAt: Date | null;
+  dueAt: Date | null;
+  paidAt: Date | null;
+  paymentReference: string | null;
+  voidedAt: Date | null;
+  voidReason: string | null;
+  replacesInvoiceId: string | null;
   currency: string;
   subtotalMinor: bigint;
   taxMinor: bigint;
@@ -83,7 +76,16 @@ export function invoiceJson(invoice: InvoiceRow) {
     period_start: invoice.periodStart.toISOString(),
     period_end: invoice.periodEnd.toISOString(),
     status: invoice.status,
+    number: invoice.number,
+    issued_at: invoice.issuedAt?.toISOString() ?? null,
+    due_at: invoice.dueAt?.toISOString() ?? null,
+    paid_at: invoice.paidAt?.toISOString() ?? null,
+    payment_reference: invoice.paymentReference,
+    voided_at: invoice.voidedAt?.toISOString() ?? null,
+    void_reason: invoice.voidReason,
+    replaces_invoice_id: invoice.replacesInvoiceId,
     currency: invoice.currency,
+    tax_rate: decimalJson(invoice.taxRate),
     revision: invoice.revision,
     subtotal: moneyJson(invoice.subtotalMinor, invoice.currency),
     tax: moneyJson(invoice.taxMinor, invoice.currency),
@@ -98,14 +100,14 @@ export function invoiceJson(invoice: InvoiceRow) {
 
 export async function listInvoices(db: Db, principal: Principal, input: ListInvoicesInput) {
   const tenantId = tenantScope(principal, input.tenantId);
-  const cursor = input.cursor ? decodeCursor(input.cursor) : null;
+  const cursor = input.cursor ?? null;
   const rows = await db.tenantInvoice.findMany({
     where: {
       ...(tenantId ? { tenantId } : {}),
       ...(input.period ? { periodStart: input.period.start } : {}),
       ...(input.status ? { status: input.status } : {}),
       ...(cursor
-        ? { OR: [{ createdAt: { lt: new Date(cursor.createdAt) } }, { createdAt: new Date(cursor.createdAt), id: { lt: cursor.id } }] }
+        ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] }
         : {}),
     },
     include: { tenant: { select: { slug: true, name: true } } },
@@ -116,7 +118,7 @@ export async function listInvoices(db: Db, principal: Principal, input: ListInvo
   const last = page.at(-1);
   return {
     data: page.map(invoiceJson),
-    next_cursor: rows.length > input.limit && last ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id }) : null,
+    next_cursor: rows.length > input.limit && last ? encodeCursor(last) : null,
   };
 }
 
@@ -125,22 +127,75 @@ export async function getInvoice(db: Db, principal: Principal, id: string) {
   if (!seesAllTenants(principal) && !tenantId) throw new ForbiddenError('this token is not bound to a tenant');
   const invoice = await db.tenantInvoice.findFirst({
     where: { id, ...(tenantId ? { tenantId } : {}) },
-    include: { lines: { orderBy: { lineNo: 'asc' } }, tenant: { select: { slug: true, name: true } }, revisions: { orderBy: { revision: 'asc' } } },
+    include: {
+      lines: { orderBy: { lineNo: 'asc' } },
+      tenant: { select: { slug: true, name: true } },
+      revisions: { orderBy: { revision: 'asc' } },
+      statusChanges: { orderBy: { at: 'asc' } },
+      adjustmentNotes: { orderBy: [{ issuedAt: 'asc' }, { number: 'asc' }] },
+    },
   });
   if (!invoice) throw new NotFoundError('invoice');
+  const deliveries = await db.receivableDelivery.findMany({ where: { invoiceId: invoice.id }, orderBy: [{ createdAt: 'asc' }, { version: 'asc' }] });
+  const c = invoice.currency;
+  const notesTotal = invoice.adjustmentNotes.reduce((sum, n) => sum + n.totalDeltaMinor, 0n);
   return {
     ...invoiceJson(invoice),
-    lines: invoice.lines.map((l) => ({ ...lineJson(l), amount: moneyJson(l.amountMinor, invoice.currency) })),
+    // What the tenant owes for the period: the invoice plus its adjustment notes (void: nothing).
+    net_total: moneyJson(invoice.status === 'void' ? 0n : invoice.totalMinor + notesTotal, c),
+    lines: invoice.lines.map((l) => ({ ...lineJson(l), amount: moneyJson(l.amountMinor, c) })),
+    billed_to: invoice.billedTo,
+    supplier: invoice.supplier,
     inputs: invoice.inputs,
+    status_changes: invoice.statusChanges.map((s) => ({ from: s.fromStatus, to: s.toStatus, actor: s.actor, reason: s.reason, at: s.at.toISOString() })),
+    adjustment_notes: invoice.adjustmentNotes.map((n) => ({
+      id: n.id,
+      number: n.number,
+      reason: n.reason,
+      issued_at: n.issuedAt.toISOString(),
+      subtotal_delta: moneyJson(n.subtotalDeltaMinor, c),
+      tax_delta: moneyJson(n.taxDeltaMinor, c),
+      total_delta: moneyJson(n.totalDeltaMinor, c),
+    })),
+    deliveries: deliveries.map(deliveryJson),
     revisions: invoice.revisions.map((r) => ({
       revision: r.revision,
       forced_by: r.forcedBy,
       forced_at: r.forcedAt.toISOString(),
       reason: r.reason,
-      previous_subtotal: moneyJson(r.previousSubtotalMinor, invoice.currency),
-      previous_tax: moneyJson(r.previousTaxMinor, invoice.currency),
-      previous_total: moneyJson(r.previousTotalMinor, invoice.currency),
+      previous_subtotal: moneyJson(r.previousSubtotalMinor, c),
+      previous_tax: moneyJson(r.previousTaxMinor, c),
+      previous_total: moneyJson(r.previousTotalMinor, c),
       previous_lines: r.previousLines,
     })),
+  };
+}
+
+/** Where one document version stands in its delivery to finance. */
+export function deliveryJson(d: {
+  documentType: string;
+  documentId: string;
+  version: number;
+  state: string;
+  attempts: number;
+  lastErrorStatus: number | null;
+  lastError: string | null;
+  financeId: string | null;
+  financeAction: string | null;
+  deliveredAt: Date | null;
+  idempotencyKey: string;
+}) {
+  return {
+    document_type: d.documentType,
+    document_id: d.documentId,
+    version: d.version,
+    idempotency_key: d.idempotencyKey,
+    state: d.state,
+    attempts: d.attempts,
+    last_error_status: d.lastErrorStatus,
+    last_error: d.lastError,
+    finance_id: d.financeId,
+    finance_action: d.financeAction,
+    delivered_at: d.deliveredAt?.toISOString() ?? null,
   };
 }

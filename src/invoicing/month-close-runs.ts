@@ -10,6 +10,7 @@ import type { PrismaClient, Tx } from '../platform/database.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { QUEUES } from '../../jobs/catalog.ts';
 import { closeMonth, type MonthCloseSummary } from './month-close.ts';
+import type { ReceivablesSettings } from '../receivables/settings.ts';
 import { parsePeriod, periodOf, type Period } from './period.ts';
 
 export type RunTrigger = 'schedule' | 'catch_up' | 'cli' | 'api' | 'demo';
@@ -21,6 +22,7 @@ export interface RunRequest {
   trigger: RunTrigger;
   force?: boolean;
   dryRun?: boolean;
+  reissue?: boolean;
   tenantId?: string | null;
   reason?: string | null;
   requestedBy: string;
@@ -30,8 +32,8 @@ export async function createRun(db: PrismaClient | Tx, request: RunRequest, stat
   const id = request.id ?? randomUUID();
   // ON CONFLICT: a re-delivered scheduled job (its run id is its job id) finds its run already there.
   await db.$executeRaw`
-    INSERT INTO month_close_runs (id, period_start, trigger, force, dry_run, tenant_id, requested_by, reason, status)
-    VALUES (${id}::uuid, ${request.period.start}::timestamptz, ${request.trigger}, ${request.force ?? false}, ${request.dryRun ?? false},
+    INSERT INTO month_close_runs (id, period_start, trigger, force, dry_run, reissue, tenant_id, requested_by, reason, status)
+    VALUES (${id}::uuid, ${request.period.start}::timestamptz, ${request.trigger}, ${request.force ?? false}, ${request.dryRun ?? false}, ${request.reissue ?? false},
             ${request.tenantId ?? null}::uuid, ${request.requestedBy}, ${request.reason ?? null}, ${status})
     ON CONFLICT (id) DO NOTHING`;
   return id;
@@ -61,6 +63,8 @@ export interface RunDeps {
   now: Date;
   logger?: Logger;
   onProgress?: (progress: { done: number; total: number }) => void;
+  /** Numbering and delivery of adjustment notes (with pg-boss, so their push is queued). */
+  receivables?: ReceivablesSettings;
 }
 
 export interface RunRecord {
@@ -69,6 +73,7 @@ export interface RunRecord {
   trigger: string;
   force: boolean;
   dryRun: boolean;
+  reissue: boolean;
   tenantId: string | null;
   requestedBy: string;
   reason: string | null;
@@ -90,6 +95,7 @@ export async function getRun(db: PrismaClient | Tx, id: string): Promise<RunReco
     trigger: run.trigger,
     force: run.force,
     dryRun: run.dryRun,
+    reissue: run.reissue,
     tenantId: run.tenantId,
     requestedBy: run.requestedBy,
     reason: run.reason,
@@ -115,12 +121,19 @@ export async function executeRun(deps: RunDeps, runId: string): Promise<MonthClo
   await deps.prisma.monthCloseRun.update({ where: { id: runId }, data: { status: 'running', startedAt: deps.now, error: null } });
   try {
     const summary = await closeMonth(
-      { prisma: deps.prisma, now: deps.now, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) },
+      {
+        prisma: deps.prisma,
+        now: deps.now,
+        ...(deps.logger ? { logger: deps.logger } : {}),
+        ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+        ...(deps.receivables ? { receivables: deps.receivables } : {}),
+      },
       {
         runId,
         period: parsePeriod(run.period),
         force: run.force,
         dryRun: run.dryRun,
+        reissue: run.reissue,
         tenantId: run.tenantId,
         reason: run.reason,
         requestedBy: run.requestedBy,

@@ -1,13 +1,25 @@
 import { z } from 'zod';
 import { QUEUES } from '../../jobs/catalog.ts';
 import { authorize, type RouteModule } from '../http/app.ts';
+import { instant, pageQueryShape } from '../http/request-support.ts';
 import { NotFoundError, ValidationError } from '../platform/errors.ts';
+import { receivablesSettings } from '../receivables/settings.ts';
+import { getAdjustmentNote, listAdjustmentNotes } from './adjustment-notes.ts';
 import { getInvoice, listInvoices } from './invoices.ts';
+import { issueInvoice } from './issue-invoice.ts';
+import { markInvoicePaid } from './mark-invoice-paid.ts';
+import { voidInvoice } from './void-invoice.ts';
 import { enqueueRun, getRun } from './month-close-runs.ts';
 import { hasEnded, parsePeriod, periodOf } from './period.ts';
 import { quoteDeployment } from './quote-deployment.ts';
 
 const periodKey = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');
+
+/** A malformed id is simply not found: it says nothing about which ids exist. */
+function invoiceId(raw: string): string {
+  if (!z.uuid().safeParse(raw).success) throw new NotFoundError('invoice');
+  return raw;
+}
 
 export const invoicingRoutes: RouteModule = (app, deps) => {
   app.get(
@@ -19,8 +31,7 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
           period: periodKey.optional(),
           status: z.enum(['draft', 'issued', 'paid', 'void']).optional(),
           tenant_id: z.uuid().optional(),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(500).optional(),
+          ...pageQueryShape,
         }),
       },
     },
@@ -37,11 +48,86 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
     },
   );
 
-  app.get('/api/v1/invoices/:id', { schema: { tags: ['invoices'], params: z.object({ id: z.string() }) } }, async (request) => {
+  app.get('/api/v1/invoices/:id', { schema: { tags: ['invoices'], summary: 'One invoice with lines, status changes, adjustment notes and deliveries', params: z.object({ id: z.string() }) } }, async (request) => {
     const principal = authorize(request);
-    // A malformed id is simply not found: it says nothing about which ids exist.
-    if (!z.uuid().safeParse(request.params.id).success) throw new NotFoundError('invoice');
-    return getInvoice(deps.prisma, principal, request.params.id);
+    return getInvoice(deps.prisma, principal, invoiceId(request.params.id));
+  });
+
+  const receivables = () => receivablesSettings(deps.config, deps.boss);
+
+  app.post(
+    '/api/v1/invoices/:id/issue',
+    { schema: { tags: ['invoices'], summary: 'Issue a draft now: number, due date, receivable queued for finance', params: z.object({ id: z.string() }) } },
+    async (request) => {
+      const principal = authorize(request, 'finance', 'platform_admin');
+      const id = invoiceId(request.params.id);
+      const result = await issueInvoice({ prisma: deps.prisma, now: deps.now(), receivables: receivables(), logger: request.log as never }, { invoiceId: id, actor: principal.sub });
+      return { outcome: result.outcome, invoice: await getInvoice(deps.prisma, principal, id) };
+    },
+  );
+
+  app.post(
+    '/api/v1/invoices/:id/mark-paid',
+    {
+      schema: {
+        tags: ['invoices'],
+        summary: 'Record the payment of an issued invoice',
+        params: z.object({ id: z.string() }),
+        body: z.strictObject({ paid_at: instant, reference: z.string().trim().min(1).max(200) }),
+      },
+    },
+    async (request) => {
+      const principal = authorize(request, 'finance', 'platform_admin');
+      const id = invoiceId(request.params.id);
+      const result = await markInvoicePaid({ prisma: deps.prisma, now: deps.now() }, { invoiceId: id, paidAt: request.body.paid_at, reference: request.body.reference, actor: principal.sub });
+      return { outcome: result.outcome, invoice: await getInvoice(deps.prisma, principal, id) };
+    },
+  );
+
+  app.post(
+    '/api/v1/invoices/:id/void',
+    {
+      schema: {
+        tags: ['invoices'],
+        summary: 'Void a draft or issued invoice (a paid one is corrected by an adjustment note)',
+        params: z.object({ id: z.string() }),
+        body: z.strictObject({ reason: z.string().trim().min(1).max(1000) }),
+      },
+    },
+    async (request) => {
+      const principal = authorize(request, 'finance', 'platform_admin');
+      const id = invoiceId(request.params.id);
+      const result = await voidInvoice({ prisma: deps.prisma, now: deps.now(), receivables: receivables() }, { invoiceId: id, reason: request.body.reason, actor: principal.sub });
+      return { outcome: result.outcome, invoice: await getInvoice(deps.prisma, principal, id) };
+    },
+  );
+
+  app.get(
+    '/api/v1/adjustment-notes',
+    {
+      schema: {
+        tags: ['invoices'],
+        summary: 'Adjustment notes, newest first (tenant roles see their own tenant only)',
+        querystring: z.object({ period: periodKey.optional(), tenant_id: z.uuid().optional(), invoice_id: z.uuid().optional(), ...pageQueryShape }),
+      },
+    },
+    async (request) => {
+      const principal = authorize(request);
+      const q = request.query;
+      return listAdjustmentNotes(deps.prisma, principal, {
+        period: q.period ? parsePeriod(q.period) : undefined,
+        tenantId: q.tenant_id,
+        invoiceId: q.invoice_id,
+        limit: q.limit,
+        cursor: q.cursor,
+      });
+    },
+  );
+
+  app.get('/api/v1/adjustment-notes/:id', { schema: { tags: ['invoices'], summary: 'One adjustment note with its lines and delivery', params: z.object({ id: z.string() }) } }, async (request) => {
+    const principal = authorize(request);
+    if (!z.uuid().safeParse(request.params.id).success) throw new NotFoundError('adjustment_note');
+    return getAdjustmentNote(deps.prisma, principal, request.params.id);
   });
 
   app.post(
@@ -55,6 +141,7 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
           dry_run: z.boolean().default(false),
           tenant_id: z.uuid().optional(),
           reason: z.string().trim().min(1).max(1000).optional(),
+          reissue: z.boolean().default(false),
         }),
       },
     },
@@ -66,6 +153,12 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
       if (body.tenant_id && !(await deps.prisma.tenant.findUnique({ where: { id: body.tenant_id }, select: { id: true } }))) {
         throw new ValidationError({ field: 'tenant_id', message: 'no such tenant' });
       }
+      if (body.reissue && !body.force) throw new ValidationError({ field: 'reissue', message: 'reissue goes with force' });
+      // Checked here too, so the caller hears it now rather than from a failed job.
+      if (body.force && !body.dry_run && !body.reason) {
+        const issued = await deps.prisma.tenantInvoice.count({ where: { periodStart: period.start, status: { in: ['issued', 'paid'] }, ...(body.tenant_id ? { tenantId: body.tenant_id } : {}) } });
+        if (issued > 0) throw new ValidationError({ field: 'reason', message: `${issued} invoice(s) of ${period.key} are issued: a forced re-run may issue adjustment notes, and a note needs a reason` });
+      }
       const runId = await enqueueRun(deps.prisma, deps.boss, {
         period,
         trigger: 'api',
@@ -73,9 +166,10 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
         dryRun: body.dry_run,
         tenantId: body.tenant_id ?? null,
         reason: body.reason ?? null,
+        reissue: body.reissue,
         requestedBy: principal.sub,
       });
-      return reply.code(202).send({ job_id: runId, status_url: `/api/v1/jobs/${runId}`, period: period.key, force: body.force, dry_run: body.dry_run });
+      return reply.code(202).send({ job_id: runId, status_url: `/api/v1/jobs/${runId}`, period: period.key, force: body.force, dry_run: body.dry_run, reissue: body.reissue });
     },
   );
 
@@ -96,6 +190,7 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
         trigger: run.trigger,
         force: run.force,
         dry_run: run.dryRun,
+        reissue: run.reissue,
         tenant_id: run.tenantId,
         requested_by: run.requestedBy,
         reason: run.reason,

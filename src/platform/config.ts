@@ -1,11 +1,14 @@
 // The one place the environment is read. Everything else receives a Config.
 import { z } from 'zod';
+import { normalizeAbn } from '../tenants/abn.ts';
 
 const DEV_JWT_SECRET = 'dev-only-secret-do-not-use-in-production-0123456789';
 
 /** An unset or empty variable means "not configured". */
 const unsetWhenEmpty = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalUrl = z.preprocess(unsetWhenEmpty, z.url().optional());
+/** A document number prefix: `INV` in `INV-2026-000001`. */
+const documentPrefix = z.string().regex(/^[A-Z][A-Z0-9]{0,9}$/, 'must be 1-10 upper-case letters or digits, starting with a letter');
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -25,6 +28,18 @@ const schema = z.object({
   PROVIDER_TOKEN: z.preprocess(unsetWhenEmpty, z.string().optional()),
   FINANCE_URL: optionalUrl,
   FINANCE_JWT_SECRET: z.preprocess(unsetWhenEmpty, z.string().min(32, 'must be at least 32 characters').optional()),
+  // Receivables: when drafts are issued, how they are numbered and when they fall due.
+  INVOICE_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 62).default(72),
+  INVOICE_PAYMENT_TERMS_DAYS: z.coerce.number().int().min(0).max(365).default(14),
+  INVOICE_NUMBER_PREFIX: documentPrefix.default('INV'),
+  ADJUSTMENT_NOTE_PREFIX: documentPrefix.default('AN'),
+  INVOICE_ISSUE_CRON: z.string().min(9).default('41 * * * *'),
+  DRAFT_REFRESH_CRON: z.string().min(9).default('17 * * * *'),
+  // Us, as a tax invoice names the supplier.
+  SUPPLIER_LEGAL_NAME: z.string().min(1).default('Example Platform Pty Ltd'),
+  SUPPLIER_ABN: z.preprocess(unsetWhenEmpty, z.string().refine((v) => normalizeAbn(v) !== null, 'is not a valid ABN (11 digits whose ATO check digit holds)').optional()),
+  SUPPLIER_ADDRESS: z.preprocess(unsetWhenEmpty, z.string().optional()),
+  SUPPLIER_EMAIL: z.preprocess(unsetWhenEmpty, z.email().optional()),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;

@@ -67,12 +67,12 @@ describe('month close', () => {
     expect(dry.regenerated).toBe(1);
     const change = dry.changes![0]!;
     expect(change.action).toBe('would_regenerate');
-    expect(change.old_totals).toEqual({ subtotal_minor: '6422', tax_minor: '642', total_minor: '7064' });
-    expect(change.new_totals).toEqual({ subtotal_minor: '6547', tax_minor: '655', total_minor: '7202' });
+    expect(change.old_totals).toEqual({ subtotal: { amount_minor: 6422, currency: 'AUD', formatted: '64.22' }, tax: { amount_minor: 642, currency: 'AUD', formatted: '6.42' }, total: { amount_minor: 7064, currency: 'AUD', formatted: '70.64' } });
+    expect(change.new_totals).toEqual({ subtotal: { amount_minor: 6547, currency: 'AUD', formatted: '65.47' }, tax: { amount_minor: 655, currency: 'AUD', formatted: '6.55' }, total: { amount_minor: 7202, currency: 'AUD', formatted: '72.02' } });
     expect(change.lines).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ kind: 'llm_usage', old_amount_minor: null, new_amount_minor: '125' }),
-        expect.objectContaining({ kind: 'tax', old_amount_minor: '642', new_amount_minor: '655' }),
+        expect.objectContaining({ kind: 'llm_usage', old_amount: null, new_amount: { amount_minor: 125, currency: 'AUD', formatted: '1.25' } }),
+        expect.objectContaining({ kind: 'tax', old_amount: { amount_minor: 642, currency: 'AUD', formatted: '6.42' }, new_amount: { amount_minor: 655, currency: 'AUD', formatted: '6.55' } }),
       ]),
     );
     // A dry run writes nothing.
@@ -88,27 +88,34 @@ describe('month close', () => {
     expect((after!.revisions[0]!.previousLines as unknown[]).length).toBe(4);
     expect(after!.inputsHash).not.toBe(before!.inputsHash);
 
+    // A forced run that changes nothing says so and writes nothing: no revision, no audit row.
+    const same = await closeMonth({ prisma: db().prisma, now }, options({ tenantId: tenant.id, force: true }));
+    expect(same).toMatchObject({ unchanged: 1, regenerated: 0 });
+    expect(await invoiceOf(tenant.id)).toMatchObject({ revision: 2, updatedAt: after!.updatedAt });
+    expect(await db().prisma.invoiceRevision.count({ where: { invoiceId: before!.id } })).toBe(1);
+
     // A retry of the same forced run (pg-boss may deliver it twice) does not regenerate again.
+    await seedLlmEvents(db().prisma, { tenantId: tenant.id, deploymentId: deployment.id, count: 4, charge: '0.5', from: '2026-04-21T00:00:00Z' });
     const runId = randomUUID();
     await closeMonth({ prisma: db().prisma, now }, options({ tenantId: tenant.id, force: true, runId }));
     await closeMonth({ prisma: db().prisma, now }, options({ tenantId: tenant.id, force: true, runId }));
     expect((await invoiceOf(tenant.id))!.revision).toBe(3);
   });
 
-  it('refuses to recompute a paid invoice and leaves a void one alone', async () => {
+  it('issues nothing for an unchanged paid invoice and leaves a void one alone', async () => {
     const paid = await seedPilot(db().prisma, 'paid');
     const voided = await seedPilot(db().prisma, 'voided');
     for (const t of [paid, voided]) await closeMonth({ prisma: db().prisma, now }, options({ tenantId: t.tenant.id }));
     await db().prisma.tenantInvoice.updateMany({ where: { tenantId: paid.tenant.id }, data: { status: 'paid', number: 'INV-2026-900001', issuedAt: now, dueAt: now, paidAt: now } });
     await db().prisma.tenantInvoice.updateMany({ where: { tenantId: voided.tenant.id }, data: { status: 'void' } });
 
-    const paidRun = await closeMonth({ prisma: db().prisma, now }, options({ tenantId: paid.tenant.id, force: true }));
-    expect(paidRun).toMatchObject({ refused: 1, regenerated: 0 });
-    expect(paidRun.refusals[0]!.reason).toMatch(/paid/);
+    const paidRun = await closeMonth({ prisma: db().prisma, now }, options({ tenantId: paid.tenant.id, force: true, reason: 'check' }));
+    expect(paidRun).toMatchObject({ unchanged: 1, adjusted: 0, regenerated: 0, adjustment_notes: [] });
     const voidRun = await closeMonth({ prisma: db().prisma, now }, options({ tenantId: voided.tenant.id, force: true }));
-    expect(voidRun).toMatchObject({ void_left_alone: 1, regenerated: 0 });
+    expect(voidRun).toMatchObject({ void_left_alone: 1, regenerated: 0, created: 0, reissued: 0 });
     expect((await invoiceOf(paid.tenant.id))!.revision).toBe(1);
-    expect((await invoiceOf(voided.tenant.id))!.revision).toBe(1);
+    expect(await db().prisma.tenantInvoice.count({ where: { tenantId: voided.tenant.id } })).toBe(1);
+    expect(await db().prisma.adjustmentNote.count()).toBe(0);
   });
 
   it('invoices a billable tenant even at zero, and no invoice for trial-only or paused-only tenants', async () => {
