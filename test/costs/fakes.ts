@@ -216,7 +216,7 @@ export async function startFakeFinance(): Promise<FakeFinance> {
   };
 }
 
-async function verifyServiceToken(req: RecordedRequest): Promise<{ tenant_id: string } | null> {
+export async function verifyServiceToken(req: RecordedRequest): Promise<{ tenant_id: string } | null> {
   const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
   if (!token) return null;
   try {
