@@ -30,7 +30,7 @@ export function summaryTable(summary: MonthCloseSummary): string {
   let out = table.toString();
   for (const f of summary.failures) out += `\nFAILED ${f.tenant_slug ?? f.tenant_id}: ${f.error}`;
   for (const n of summary.adjustment_notes) {
-    out += `\nADJUSTMENT NOTE ${n.number} for ${n.tenant_slug}: ${n.total_delta.formatted} ${n.total_delta.currency} (${n.total_delta.amount_minor < 0 ? 'credit' : 'debit'})`;
+    out += `\nADJUSTMENT NOTE ${n.number} for ${n.tenant_slug}: ${n.total_delta.formatted} ${n.total_delta.currency} (${n.total_delta.formatted.startsWith('-') ? 'credit' : 'debit'})`;
   }
   for (const l of summary.late_usage) out += `\nLATE USAGE ${l.tenant_slug}: ${l.events} event(s) arrived after the invoice was computed (a forced re-run bills them)`;
   const money = (m: { formatted: string } | null) => (m === null ? '—' : m.formatted);

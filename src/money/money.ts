@@ -70,14 +70,18 @@ export function formatMinor(minor: bigint, code: string): string {
 }
 
 export interface MoneyJson {
-  amount_minor: number;
+  /** A JSON integer; a decimal string only beyond ±(2^53 − 1), where a JSON number would lose digits. */
+  amount_minor: number | string;
   currency: string;
   formatted: string;
 }
 
-/** Money in JSON: integer minor units plus currency plus a formatted decimal string. */
+/**
+ * Money in JSON: integer minor units plus currency plus a formatted decimal string. Safe for any
+ * amount the database can hold: past the JSON safe-integer range amount_minor becomes an exact
+ * decimal string rather than a rounded number (or an error).
+ */
 export function moneyJson(minor: bigint, code: string): MoneyJson {
   const n = Number(minor);
-  if (!Number.isSafeInteger(n)) throw new RangeError(`amount ${minor} exceeds the JSON safe integer range`);
-  return { amount_minor: n, currency: code, formatted: formatMinor(minor, code) };
+  return { amount_minor: Number.isSafeInteger(n) ? n : minor.toString(), currency: code, formatted: formatMinor(minor, code) };
 }

@@ -6,9 +6,13 @@ import type { FieldIssue } from '../platform/errors.ts';
 import { formatDecimal, isDecimalString, parseDecimal, trimDecimal } from '../money/decimal.ts';
 import { isCurrencyCode } from '../money/money.ts';
 
-/** NUMERIC(30,12): 18 integer digits and 12 fractional digits. */
+/**
+ * The column is NUMERIC(30,12), but a charge must also be billable and shown end to end: one
+ * request is charged less than 1,000,000 major units (6 integer digits), so even millions of
+ * events per deployment sum to minor units a JSON number carries exactly.
+ */
 export const CHARGE_MAX_FRACTION_DIGITS = 12;
-export const CHARGE_MAX_INTEGER_DIGITS = 18;
+export const CHARGE_MAX_INTEGER_DIGITS = 6;
 /** gateway_request_id is VARCHAR(200); model and provider get the same cap. */
 export const TEXT_MAX_CHARS = 200;
 
@@ -49,7 +53,7 @@ export function chargeProblem(value: string): string | null {
   if (unsigned !== value) return 'must be ≥ 0 (no sign)';
   if (!isDecimalString(value, CHARGE_MAX_FRACTION_DIGITS)) return `must have at most ${CHARGE_MAX_FRACTION_DIGITS} fractional digits`;
   const integerDigits = (value.split('.')[0] ?? '').replace(/^0+/, '');
-  if (integerDigits.length > CHARGE_MAX_INTEGER_DIGITS) return `must have at most ${CHARGE_MAX_INTEGER_DIGITS} integer digits`;
+  if (integerDigits.length > CHARGE_MAX_INTEGER_DIGITS) return `must be less than 1000000 (at most ${CHARGE_MAX_INTEGER_DIGITS} integer digits): one request's charge beyond that cannot be billed`;
   return null;
 }
 

@@ -130,3 +130,77 @@ describe('GET /api/v1/tenants', () => {
     expect(bad.json().field).toBe('id');
   });
 });
+
+describe('tenant billing details and tax profiles', () => {
+  async function patch(id: string, payload: unknown) {
+    return ctx().app.inject({ method: 'PATCH', url: `/api/v1/tenants/${id}`, payload: payload as object, headers: await ctx().auth('platform_admin') });
+  }
+
+  it('creates and changes legal name, ABN (check digit verified), billing email and address', async () => {
+    const created = await post('/api/v1/tenants', { name: 'Abn Co', slug: 'abn-co', legal_name: 'Abn Co Pty Ltd', abn: '51 824 753 556', billing_email: 'ap@abn.example' });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ legal_name: 'Abn Co Pty Ltd', abn: '51 824 753 556', billing_email: 'ap@abn.example', billing_address: null });
+    const id = created.json().id;
+
+    const changed = await patch(id, { billing_address: '2 Example Road, Melbourne VIC 3000', abn: '53004085616' });
+    expect(changed.json()).toMatchObject({ outcome: 'updated', abn: '53 004 085 616', billing_address: '2 Example Road, Melbourne VIC 3000', legal_name: 'Abn Co Pty Ltd' });
+    const same = await patch(id, { billing_address: '2 Example Road, Melbourne VIC 3000' });
+    expect(same.json()).toMatchObject({ outcome: 'unchanged', updated_at: changed.json().updated_at });
+    expect((await patch(id, { abn: null })).json().abn).toBeNull();
+  });
+
+  it.each([
+    ['a wrong ABN check digit', { abn: '51 824 753 557' }, 'abn'],
+    ['an ABN of 10 digits', { abn: '5182475355' }, 'abn'],
+    ['a bad email', { billing_email: 'not-an-email' }, 'billing_email'],
+    ['an unknown field', { tax_rate: '0.1' }, 'tax_rate'],
+    ['a bad currency', { billing_currency: 'aud' }, 'billing_currency'],
+  ])('refuses %s naming the field and changes nothing', async (_label, payload, field) => {
+    const created = (await post('/api/v1/tenants', { name: 'Bad', slug: `bad-${field.replaceAll('_', '-')}-${Math.random().toString(36).slice(2, 8)}` })).json();
+    const res = await patch(created.id, payload);
+    expect(res.statusCode).toBeGreaterThanOrEqual(400);
+    expect(res.statusCode).toBeLessThan(500);
+    expect(res.json().field).toBe(field);
+    const after = (await get(`/api/v1/tenants/${created.id}`)).json();
+    expect(after).toEqual(created);
+  });
+
+  it('changes the billing currency only while the tenant has no invoice', async () => {
+    const created = (await post('/api/v1/tenants', { name: 'Fx', slug: 'fx-change' })).json();
+    expect((await patch(created.id, { billing_currency: 'NZD' })).json().billing_currency).toBe('NZD');
+    await ctx().db.prisma.tenantInvoice.create({
+      data: { tenantId: created.id, periodStart: new Date('2026-04-01T00:00:00Z'), periodEnd: new Date('2026-05-01T00:00:00Z'), currency: 'NZD', taxRate: '0.15', subtotalMinor: 0n, taxMinor: 0n, totalMinor: 0n, inputs: {}, inputsHash: 'h', computedAt: new Date() },
+    });
+    const refused = await patch(created.id, { billing_currency: 'AUD' });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json()).toMatchObject({ field: 'billing_currency' });
+    expect((await get(`/api/v1/tenants/${created.id}`)).json().billing_currency).toBe('NZD');
+  });
+
+  it('adds effective-dated tax profiles; the current one is the latest in force', async () => {
+    const created = (await post('/api/v1/tenants', { name: 'Gst', slug: 'gst-dated' })).json();
+    const added = await post(`/api/v1/tenants/${created.id}/tax-profiles`, { country: 'AU', gst_rate: '0.125', effective_from: '2030-01-01T00:00:00Z' });
+    expect(added.statusCode).toBe(201);
+    expect(added.json().tax_profiles).toEqual([
+      { country: 'AU', gst_rate: '0.1', effective_from: '1970-01-01T00:00:00.000Z' },
+      { country: 'AU', gst_rate: '0.125', effective_from: '2030-01-01T00:00:00.000Z' },
+    ]);
+    // Not yet in force today.
+    expect(added.json().tax_profile).toEqual({ country: 'AU', gst_rate: '0.1', effective_from: '1970-01-01T00:00:00.000Z' });
+    const duplicate = await post(`/api/v1/tenants/${created.id}/tax-profiles`, { country: 'AU', gst_rate: '0.15', effective_from: '2030-01-01T00:00:00Z' });
+    expect(duplicate.statusCode).toBe(409);
+    expect(duplicate.json().field).toBe('effective_from');
+    for (const [payload, field] of [
+      [{ country: 'AU', gst_rate: '1.5', effective_from: '2030-02-01T00:00:00Z' }, 'gst_rate'],
+      [{ country: 'XX', gst_rate: '0.1', effective_from: '2030-02-01T00:00:00Z' }, 'country'],
+      [{ country: 'AU', gst_rate: '0.1', effective_from: '2030-02-01' }, 'effective_from'],
+      [{ country: 'AU', gst_rate: '0.1' }, 'effective_from'],
+    ] as const) {
+      const res = await post(`/api/v1/tenants/${created.id}/tax-profiles`, payload);
+      expect(res.statusCode).toBe(400);
+      expect(res.json().field).toBe(field);
+    }
+    expect(await ctx().db.prisma.tenantTaxProfile.count({ where: { tenantId: created.id } })).toBe(2);
+    expect((await post(`/api/v1/tenants/00000000-0000-4000-8000-000000000000/tax-profiles`, { country: 'AU', gst_rate: '0.1', effective_from: '2030-02-01T00:00:00Z' })).statusCode).toBe(404);
+  });
+});

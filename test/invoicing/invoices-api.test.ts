@@ -110,7 +110,16 @@ describe('GET /api/v1/invoices', () => {
     expect(tooMany.statusCode).toBe(400);
     expect(tooMany.json().field).toBe('limit');
     expect((await app.inject({ method: 'GET', url: '/api/v1/invoices?period=2026-13', headers })).json().field).toBe('period');
-    expect((await app.inject({ method: 'GET', url: '/api/v1/invoices?cursor=garbage', headers })).json().field).toBe('cursor');
+    // A cursor that is not ours, or that decodes to a non-UUID id, is a 400 naming it (never a 422 or a 500).
+    const garbage = await app.inject({ method: 'GET', url: '/api/v1/invoices?cursor=garbage', headers });
+    expect(garbage.statusCode).toBe(400);
+    expect(garbage.json().field).toBe('cursor');
+    const forged = Buffer.from(JSON.stringify({ t: '2026-05-01T00:00:00.000Z', id: 'not-a-uuid' })).toString('base64url');
+    const bad = await app.inject({ method: 'GET', url: `/api/v1/invoices?cursor=${forged}`, headers });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().field).toBe('cursor');
+    const oldShape = Buffer.from(JSON.stringify({ createdAt: '2026-05-01T00:00:00.000Z', id: 'x' })).toString('base64url');
+    expect((await app.inject({ method: 'GET', url: `/api/v1/invoices?cursor=${oldShape}`, headers })).statusCode).toBe(400);
     const filtered = (await app.inject({ method: 'GET', url: `/api/v1/invoices?tenant_id=${tenantB}&status=draft`, headers })).json();
     expect(filtered.data.map((i: { tenant_id: string }) => i.tenant_id)).toEqual([tenantB]);
   });
@@ -147,5 +156,17 @@ describe('GET /api/v1/deployments/:id/quote', () => {
     expect(may.json()).toMatchObject({ period: '2026-05', projection: true, subtotal: { amount_minor: 5750 } });
     const other = await app.inject({ method: 'GET', url: `/api/v1/deployments/${deploymentA}/quote`, headers: await auth('tenant_admin', tenantB) });
     expect(other.statusCode).toBe(404);
+  });
+
+  it('shows any amount the database can hold exactly, never a 500 (beyond 2^53 minor units as a string)', async () => {
+    const { app, auth, db } = ctx();
+    // The intake no longer accepts such a charge; one stored before the bound must still be shown.
+    await db.prisma.$executeRaw`
+      INSERT INTO llm_usage_events (gateway_request_id, tenant_id, deployment_id, model, provider, prompt_tokens, completion_tokens, total_tokens, charge, currency, occurred_at, body_hash)
+      VALUES ('huge-1', ${tenantA}::uuid, ${deploymentA}::uuid, 'm', 'p', 1, 1, 2, 100000000000000, 'AUD', '2026-03-10T00:00:00Z', 'h')`;
+    const res = await app.inject({ method: 'GET', url: `/api/v1/deployments/${deploymentA}/quote?period=2026-03`, headers: await auth('finance') });
+    expect(res.statusCode).toBe(200);
+    const llm = res.json().lines.find((l: { kind: string }) => l.kind === 'llm_usage');
+    expect(llm.amount).toEqual({ amount_minor: '10000000000000000', currency: 'AUD', formatted: '100000000000000.00' });
   });
 });

@@ -187,6 +187,7 @@ describe('single event validation', () => {
   it.each([
     ['13 fractional digits', { charge: '0.0000000000001' }, 'charge'],
     ['a negative charge', { charge: '-0.00125' }, 'charge'],
+    ['a charge too large to bill end to end', { charge: '100000000000000' }, 'charge'],
     ['occurred_at without an offset', { occurred_at: '2025-03-15T10:00:00' }, 'occurred_at'],
     ['negative tokens', { prompt_tokens: -1 }, 'prompt_tokens'],
     ['a missing gateway_request_id', { gateway_request_id: undefined }, 'gateway_request_id'],
