@@ -155,4 +155,17 @@ describe('schema.prisma matches the migrated database', async () => {
       await client.end();
     }
   });
+
+  it('has the partial unique index schema.prisma cannot express: one live invoice per tenant and period', async () => {
+    const client = new pg.Client({ connectionString: db().url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ def: string }>(
+        `SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indexrelid = 'tenant_invoices_tenant_id_period_start_live_key'::regclass`,
+      );
+      expect(rows[0]?.def).toMatch(/CREATE UNIQUE INDEX .* ON public\.tenant_invoices USING btree \(tenant_id, period_start\) WHERE \(status <> 'void'::invoice_status\)/);
+    } finally {
+      await client.end();
+    }
+  });
 });

@@ -52,7 +52,7 @@ export function summaryTable(summary: MonthCloseSummary): string {
 
 export async function invoiceReport(prisma: PrismaClient, tenantSlug: string, periodStart: Date): Promise<string> {
   const invoice = await prisma.tenantInvoice.findFirst({
-    where: { tenant: { slug: tenantSlug }, periodStart },
+    where: { tenant: { slug: tenantSlug }, periodStart, status: { not: 'void' } },
     include: { lines: { orderBy: { lineNo: 'asc' } }, tenant: true },
   });
   if (!invoice) return `no invoice for ${tenantSlug}`;
@@ -64,7 +64,11 @@ export async function invoiceReport(prisma: PrismaClient, tenantSlug: string, pe
   table.push(['', '', 'subtotal', '', '', formatMinor(invoice.subtotalMinor, c)]);
   table.push(['', '', 'tax', '', '', formatMinor(invoice.taxMinor, c)]);
   table.push(['', '', 'total', '', '', formatMinor(invoice.totalMinor, c)]);
-  return `Invoice ${invoice.id} for ${invoice.tenant.name} (${tenantSlug}), ${invoice.periodStart.toISOString().slice(0, 7)}, ${invoice.status}, revision ${invoice.revision}\n${table.toString()}`;
+  const title = invoice.number ? `Tax invoice ${invoice.number}` : `Draft invoice ${invoice.id}`;
+  const dates = invoice.issuedAt && invoice.dueAt ? `, issued ${invoice.issuedAt.toISOString().slice(0, 10)}, due ${invoice.dueAt.toISOString().slice(0, 10)}` : '';
+  const deliveries = await prisma.receivableDelivery.findMany({ where: { invoiceId: invoice.id }, orderBy: [{ createdAt: 'asc' }, { version: 'asc' }] });
+  const push = deliveries.map((d) => `\nfinance: ${d.documentType} v${d.version} ${d.state}${d.state === 'skipped' ? ' (FINANCE_URL is not set)' : ''}`).join('');
+  return `${title} for ${invoice.tenant.legalName ?? invoice.tenant.name} (${tenantSlug}), ${invoice.periodStart.toISOString().slice(0, 7)}, ${invoice.status}${dates}, revision ${invoice.revision}\n${table.toString()}${push}`;
 }
 
 /** A progress bar on a terminal; silent when output is piped. */

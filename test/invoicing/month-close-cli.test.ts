@@ -32,7 +32,7 @@ describe('npm run month-close', () => {
     const dry = cli('--period', '2026-04', '--dry-run');
     expect(dry.code).toBe(0);
     expect(dry.out).toContain('(dry run)');
-  });
+  }, 90_000);
 
   it('refuses bad arguments with exit code 2 and exits 1 when a tenant fails', async () => {
     expect(cli().code).toBe(2);
@@ -46,5 +46,5 @@ describe('npm run month-close', () => {
     const failed = cli('--period', '2026-04');
     expect(failed.code).toBe(1);
     expect(failed.out).toMatch(/FAILED cli-broken: unknown ISO 4217 currency: ZZZ/);
-  });
+  }, 90_000);
 });
