@@ -28,6 +28,9 @@ describe('money', () => {
     expect(roundToMinor(moneyFromMajor(parseDecimal('12.5'), 'JPY'))).toBe(13n);
     expect(formatMinor(7064n, 'AUD')).toBe('70.64');
     expect(moneyJson(7064n, 'AUD')).toEqual({ amount_minor: 7064, currency: 'AUD', formatted: '70.64' });
-    expect(() => moneyJson(2n ** 60n, 'AUD')).toThrow(RangeError);
+    // Beyond the JSON safe-integer range the amount stays exact, as a string (never a 500).
+    expect(moneyJson(2n ** 60n, 'AUD')).toEqual({ amount_minor: '1152921504606846976', currency: 'AUD', formatted: '11529215046068469.76' });
+    expect(moneyJson(-(2n ** 53n), 'AUD').amount_minor).toBe('-9007199254740992');
+    expect(moneyJson(2n ** 53n - 1n, 'AUD').amount_minor).toBe(9007199254740991);
   });
 });

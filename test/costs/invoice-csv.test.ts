@@ -232,17 +232,16 @@ describe('money helpers', () => {
 });
 
 describe('parseInvoiceCsv: volume', () => {
-  it('parses 100,000 lines quickly and sums them exactly', () => {
+  // Speed is measured by `npm run bench:csv`, beside a COPY baseline; a wall-clock bound here only
+  // measured how busy the machine was.
+  it('parses 100,000 lines and sums them exactly', () => {
     const rows = [HEADER];
     for (let i = 0; i < 100_000; i++) {
       rows.push(`Droplets,,"web-${i} (s-1vcpu-1gb)",744,2020-07-01 00:00:00 +0000,2020-08-01 00:00:00 +0000,"$1,000.000001",Acme,iaas`);
     }
-    const started = performance.now();
     const lines = parseInvoiceCsv(rows.join('\n'));
-    const elapsedMs = performance.now() - started;
     expect(lines).toHaveLength(100_000);
     expect(sumAmountMicros(lines)).toBe(100_000_000_100_000n); // $100,000,000.100000
     expect(lines[99_999]!.resourceName).toBe('web-99999');
-    expect(elapsedMs).toBeLessThan(5_000);
   });
 });
