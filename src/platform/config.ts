@@ -1,11 +1,35 @@
 // The one place the environment is read. Everything else receives a Config.
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { StartupError } from './errors.ts';
 
 const DEV_JWT_SECRET = 'dev-only-secret-do-not-use-in-production-0123456789';
 
 /** An unset or empty variable means "not configured". */
 const unsetWhenEmpty = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalUrl = z.preprocess(unsetWhenEmpty, z.url().optional());
+
+/**
+ * A cron expression, checked at start-up with the parser pg-boss schedules with (cron-parser, the
+ * same options as its timekeeper) so a typo stops the process naming the variable instead of
+ * failing later inside boss.schedule().
+ */
+export function cronProblem(expression: string): string | undefined {
+  try {
+    CronExpressionParser.parse(expression, { tz: 'UTC', strict: false });
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+const cronExpression = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .superRefine((value, ctx) => {
+      const problem = cronProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: `not a valid cron expression "${value}" (${problem})` });
+    });
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -17,8 +41,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_JWT_SECRET),
   AUTH_JWT_ISSUER: z.string().min(1).optional(),
-  MONTH_CLOSE_CRON: z.string().min(9).default('0 3 1 * *'),
-  MONTH_CLOSE_CATCH_UP_CRON: z.string().min(9).default('30 3 * * *'),
+  MONTH_CLOSE_CRON: cronExpression('0 3 1 * *'),
+  MONTH_CLOSE_CATCH_UP_CRON: cronExpression('30 3 * * *'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30000),
   PROVIDER_API_URL: z.url().default('https://api.digitalocean.com'),
@@ -29,21 +53,33 @@ const schema = z.object({
 
 export type Config = Readonly<z.infer<typeof schema>>;
 
-export class ConfigError extends Error {}
+/** Its message has one line per bad variable: `invalid configuration: NAME: why`. */
+export class ConfigError extends StartupError {
+  readonly problems: { variable: string; message: string }[];
+  constructor(problems: { variable: string; message: string }[]) {
+    super(problems.map((p) => `invalid configuration: ${p.variable}: ${p.message}`).join('\n'));
+    this.problems = problems;
+  }
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new ConfigError(`Invalid configuration:\n${problems}`);
+    // One line per variable: zod may report several issues for one value.
+    const byVariable = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const variable = issue.path.join('.');
+      if (!byVariable.has(variable)) byVariable.set(variable, issue.message);
+    }
+    throw new ConfigError([...byVariable].map(([variable, message]) => ({ variable, message })));
   }
   const config = parsed.data;
   if (config.NODE_ENV === 'production' && config.AUTH_JWT_SECRET === DEV_JWT_SECRET) {
-    throw new ConfigError('Invalid configuration:\n  AUTH_JWT_SECRET: must be set in production');
+    throw new ConfigError([{ variable: 'AUTH_JWT_SECRET', message: 'must be set in production' }]);
   }
   // Vendor bills are signed with this secret: a finance URL without it could never be pushed to.
   if (config.FINANCE_URL && !config.FINANCE_JWT_SECRET) {
-    throw new ConfigError('Invalid configuration:\n  FINANCE_JWT_SECRET: must be set when FINANCE_URL is set');
+    throw new ConfigError([{ variable: 'FINANCE_JWT_SECRET', message: 'must be set when FINANCE_URL is set' }]);
   }
   return Object.freeze(config);
 }
