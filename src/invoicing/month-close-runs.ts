@@ -11,6 +11,7 @@ import { NotFoundError } from '../platform/errors.ts';
 import { QUEUES } from '../../jobs/catalog.ts';
 import { closeMonth, type MonthCloseSummary } from './month-close.ts';
 import { parsePeriod, periodOf, type Period } from './period.ts';
+import { monthCloseDuration, monthCloseInvoices, monthCloseRuns } from '../platform/metrics.ts';
 
 export type RunTrigger = 'schedule' | 'catch_up' | 'cli' | 'api' | 'demo';
 export type RunStatus = 'queued' | 'running' | 'completed' | 'completed_with_failures' | 'failed';
@@ -113,6 +114,7 @@ export async function executeRun(deps: RunDeps, runId: string): Promise<MonthClo
   if ((run.status === 'completed' || run.status === 'completed_with_failures') && run.summary) return run.summary;
 
   await deps.prisma.monthCloseRun.update({ where: { id: runId }, data: { status: 'running', startedAt: deps.now, error: null } });
+  const stopTimer = monthCloseDuration.startTimer();
   try {
     const summary = await closeMonth(
       { prisma: deps.prisma, now: deps.now, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) },
@@ -130,8 +132,15 @@ export async function executeRun(deps: RunDeps, runId: string): Promise<MonthClo
       where: { id: runId },
       data: { status: summary.failed > 0 ? 'completed_with_failures' : 'completed', summary: summary as object, finishedAt: new Date() },
     });
+    stopTimer();
+    monthCloseRuns.inc({ outcome: summary.failed > 0 ? 'completed_with_failures' : 'completed' });
+    for (const result of ['created', 'skipped', 'regenerated', 'refused', 'failed'] as const) {
+      if (summary[result] > 0) monthCloseInvoices.inc({ result }, summary[result]);
+    }
     return summary;
   } catch (error) {
+    stopTimer();
+    monthCloseRuns.inc({ outcome: 'failed' });
     await deps.prisma.monthCloseRun.update({ where: { id: runId }, data: { status: 'failed', error: (error as Error).message, finishedAt: new Date() } });
     throw error;
   }

@@ -49,6 +49,11 @@ const schema = z.object({
   PROVIDER_TOKEN: z.preprocess(unsetWhenEmpty, z.string().optional()),
   FINANCE_URL: optionalUrl,
   FINANCE_JWT_SECRET: z.preprocess(unsetWhenEmpty, z.string().min(32, 'must be at least 32 characters').optional()),
+  // GET /metrics: on the API port behind this bearer token (else a platform_admin JWT), or, when
+  // METRICS_PORT is set, on a listener of its own (every process, workers too) without auth.
+  METRICS_TOKEN: z.preprocess(unsetWhenEmpty, z.string().min(16, 'must be at least 16 characters').optional()),
+  METRICS_PORT: z.preprocess(unsetWhenEmpty, z.coerce.number().int().min(1).max(65535).optional()),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;
