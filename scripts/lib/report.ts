@@ -28,9 +28,9 @@ export function summaryTable(summary: MonthCloseSummary): string {
   for (const change of summary.changes ?? []) {
     const t = new Table({ ...style, head: [`${change.tenant_slug}: ${change.action}`, 'old', 'new'] });
     for (const l of change.lines) {
-      t.push([l.description, l.old_amount_minor === null ? '—' : formatMinor(BigInt(l.old_amount_minor), change.currency), l.new_amount_minor === null ? '—' : formatMinor(BigInt(l.new_amount_minor), change.currency)]);
+      t.push([l.description, l.old_amount?.formatted ?? '—', l.new_amount?.formatted ?? '—']);
     }
-    t.push(['total', change.old_totals ? formatMinor(BigInt(change.old_totals.total_minor), change.currency) : '—', formatMinor(BigInt(change.new_totals.total_minor), change.currency)]);
+    t.push(['total', change.old_totals?.total.formatted ?? '—', change.new_totals.total.formatted]);
     out += `\n${t.toString()}`;
   }
   return out;

@@ -10,6 +10,7 @@ import { billableTenantIds, loadTenantBilling, type TenantBilling } from './bill
 import { lineJson } from './invoices.ts';
 import { hasEnded, type Period } from './period.ts';
 import { canonicalInputs, computeQuote, inputsHash, type Quote, type QuoteLine } from './quote-engine.ts';
+import { moneyJson, type MoneyJson } from '../money/money.ts';
 
 export interface MonthCloseOptions {
   runId: string;
@@ -39,8 +40,8 @@ export interface LineChange {
   deployment_id: string | null;
   resource_kind: string | null;
   description: string;
-  old_amount_minor: string | null;
-  new_amount_minor: string | null;
+  old_amount: MoneyJson | null;
+  new_amount: MoneyJson | null;
 }
 
 export interface TenantChange {
@@ -48,8 +49,8 @@ export interface TenantChange {
   tenant_slug: string;
   action: TenantOutcomeKind;
   currency: string;
-  old_totals: { subtotal_minor: string; tax_minor: string; total_minor: string } | null;
-  new_totals: { subtotal_minor: string; tax_minor: string; total_minor: string };
+  old_totals: { subtotal: MoneyJson; tax: MoneyJson; total: MoneyJson } | null;
+  new_totals: { subtotal: MoneyJson; tax: MoneyJson; total: MoneyJson };
   lines: LineChange[];
 }
 
@@ -252,8 +253,9 @@ function lineKey(l: { kind: string; deployment_id: string | null; resource_kind:
   return [l.kind, l.deployment_id ?? '', l.resource_kind ?? '', item].join('|');
 }
 
-function totals(subtotal: bigint, tax: bigint, total: bigint) {
-  return { subtotal_minor: subtotal.toString(), tax_minor: tax.toString(), total_minor: total.toString() };
+/** Summaries carry money in the API's one shape (moneyJson), like the invoices. */
+function totals(subtotal: bigint, tax: bigint, total: bigint, currency: string) {
+  return { subtotal: moneyJson(subtotal, currency), tax: moneyJson(tax, currency), total: moneyJson(total, currency) };
 }
 
 function previewChange(billing: TenantBilling, quote: Quote, existing: ExistingInvoice | null, stored: Map<string, StoredLine[]>): TenantChange {
@@ -271,8 +273,8 @@ function previewChange(billing: TenantBilling, quote: Quote, existing: ExistingI
       deployment_id: ref.deployment_id,
       resource_kind: ref.resource_kind,
       description: ref.description,
-      old_amount_minor: before ? before.amount.toString() : null,
-      new_amount_minor: after ? after.amount.toString() : null,
+      old_amount: before ? moneyJson(before.amount, quote.currency) : null,
+      new_amount: after ? moneyJson(after.amount, quote.currency) : null,
     });
   }
   let action: TenantOutcomeKind = 'would_create';
@@ -286,8 +288,8 @@ function previewChange(billing: TenantBilling, quote: Quote, existing: ExistingI
     tenant_slug: billing.slug,
     action,
     currency: quote.currency,
-    old_totals: existing ? totals(existing.subtotal_minor, existing.tax_minor, existing.total_minor) : null,
-    new_totals: totals(quote.subtotalMinor, quote.taxMinor, quote.totalMinor),
+    old_totals: existing ? totals(existing.subtotal_minor, existing.tax_minor, existing.total_minor, quote.currency) : null,
+    new_totals: totals(quote.subtotalMinor, quote.taxMinor, quote.totalMinor, quote.currency),
     lines,
   };
 }
