@@ -9,7 +9,7 @@ export const errorBody = z
     error: z.string().describe('stable error code, e.g. validation_failed, tenant_not_found'),
     message: z.string(),
     field: z.string().optional().describe('the field at fault'),
-    issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    issues: z.array(z.strictObject({ field: z.string(), message: z.string() })).optional(),
     details: z.record(z.string(), z.unknown()).optional(),
   })
   .describe('Error');
@@ -50,7 +50,7 @@ export function responses<S extends Record<number, z.ZodType>>(success: S, error
 
 /** A page of items with the cursor of the next page. */
 export function page<T extends z.ZodType>(item: T) {
-  return z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+  return z.strictObject({ data: z.array(item), next_cursor: z.string().nullable() });
 }
 
 export const isoDateTime = z.string().describe('ISO 8601 date-time, UTC');

@@ -6,8 +6,10 @@ import { getInvoice, listInvoices } from './invoices.ts';
 import { enqueueRun, getRun } from './month-close-runs.ts';
 import { hasEnded, parsePeriod, periodOf } from './period.ts';
 import { quoteDeployment } from './quote-deployment.ts';
-
-const periodKey = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');
+import { periodKey } from '../http/request-support.ts';
+import { AUTHENTICATED, page, responses } from '../http/responses.ts';
+import { runJson } from './run-history.ts';
+import { invoiceDetailJsonSchema, invoiceJsonSchema, jobJsonSchema, quoteJsonSchema, rollupAcceptedSchema } from './schemas.ts';
 
 export const invoicingRoutes: RouteModule = (app, deps) => {
   app.get(
@@ -15,6 +17,8 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
     {
       schema: {
         tags: ['invoices'],
+        summary: 'List invoices, newest first (tenant roles see their own tenant only)',
+        response: responses({ 200: page(invoiceJsonSchema) }, [...AUTHENTICATED, 422]),
         querystring: z.object({
           period: periodKey.optional(),
           status: z.enum(['draft', 'issued', 'paid', 'void']).optional(),
@@ -37,18 +41,31 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
     },
   );
 
-  app.get('/api/v1/invoices/:id', { schema: { tags: ['invoices'], params: z.object({ id: z.string() }) } }, async (request) => {
+  app.get(
+    '/api/v1/invoices/:id',
+    {
+      schema: {
+        tags: ['invoices'],
+        summary: 'One invoice with its lines, stored inputs and revision audit',
+        params: z.object({ id: z.string() }),
+        response: responses({ 200: invoiceDetailJsonSchema }, [...AUTHENTICATED, 404]),
+      },
+    },
+    async (request) => {
     const principal = authorize(request);
     // A malformed id is simply not found: it says nothing about which ids exist.
     if (!z.uuid().safeParse(request.params.id).success) throw new NotFoundError('invoice');
     return getInvoice(deps.prisma, principal, request.params.id);
-  });
+    },
+  );
 
   app.post(
     '/api/v1/invoices/rollup',
     {
       schema: {
         tags: ['invoices'],
+        summary: 'Queue a month close for a period (202 with the job to poll)',
+        response: responses({ 202: rollupAcceptedSchema }, [...AUTHENTICATED, 422]),
         body: z.object({
           period: periodKey,
           force: z.boolean().default(false),
@@ -79,7 +96,17 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
     },
   );
 
-  app.get('/api/v1/jobs/:id', { schema: { tags: ['invoices'], params: z.object({ id: z.string() }) } }, async (request) => {
+  app.get(
+    '/api/v1/jobs/:id',
+    {
+      schema: {
+        tags: ['invoices'],
+        summary: "A month close job: its queue state, the run's status and its summary",
+        params: z.object({ id: z.string() }),
+        response: responses({ 200: jobJsonSchema }, [...AUTHENTICATED, 404]),
+      },
+    },
+    async (request) => {
     authorize(request, 'finance', 'platform_admin');
     if (!z.uuid().safeParse(request.params.id).success) throw new NotFoundError('job');
     const run = await getRun(deps.prisma, request.params.id);
@@ -90,27 +117,23 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
       queue: QUEUES.monthClose,
       job_state: job?.state ?? null,
       retry_count: job?.retryCount ?? null,
-      run: {
-        status: run.status,
-        period: run.period,
-        trigger: run.trigger,
-        force: run.force,
-        dry_run: run.dryRun,
-        tenant_id: run.tenantId,
-        requested_by: run.requestedBy,
-        reason: run.reason,
-        error: run.error,
-        created_at: run.createdAt.toISOString(),
-        started_at: run.startedAt?.toISOString() ?? null,
-        finished_at: run.finishedAt?.toISOString() ?? null,
-      },
+      run: (({ id: _id, ...rest }) => rest)(runJson(run)),
       summary: run.summary,
     };
-  });
+    },
+  );
 
   app.get(
     '/api/v1/deployments/:id/quote',
-    { schema: { tags: ['invoices'], params: z.object({ id: z.string() }), querystring: z.object({ period: periodKey.optional() }) } },
+    {
+      schema: {
+        tags: ['invoices'],
+        summary: 'Quote a deployment for a period with the month close engine (usage counted up to now)',
+        params: z.object({ id: z.string() }),
+        querystring: z.object({ period: periodKey.optional() }),
+        response: responses({ 200: quoteJsonSchema }, [...AUTHENTICATED, 404]),
+      },
+    },
     async (request) => {
       const principal = authorize(request, 'platform_admin', 'finance', 'tenant_admin', 'tenant_member');
       if (!z.uuid().safeParse(request.params.id).success) throw new NotFoundError('deployment');

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { money } from '../http/responses.ts';
 
-const totals = z.object({ subtotal: money, tax: money, total: money });
+const totals = z.strictObject({ subtotal: money, tax: money, total: money });
 
 export const monthCloseSummarySchema = z
   .object({
@@ -20,12 +20,12 @@ export const monthCloseSummarySchema = z
     void_left_alone: z.number().int(),
     failed: z.number().int(),
     late_usage_events: z.number().int(),
-    late_usage: z.array(z.object({ tenant_id: z.string(), tenant_slug: z.string(), events: z.number().int() })),
-    failures: z.array(z.object({ tenant_id: z.string(), tenant_slug: z.string().nullable(), error: z.string() })),
-    refusals: z.array(z.object({ tenant_id: z.string(), tenant_slug: z.string(), invoice_id: z.string(), reason: z.string() })),
+    late_usage: z.array(z.strictObject({ tenant_id: z.string(), tenant_slug: z.string(), events: z.number().int() })),
+    failures: z.array(z.strictObject({ tenant_id: z.string(), tenant_slug: z.string().nullable(), error: z.string() })),
+    refusals: z.array(z.strictObject({ tenant_id: z.string(), tenant_slug: z.string(), invoice_id: z.string(), reason: z.string() })),
     changes: z
       .array(
-        z.object({
+        z.strictObject({
           tenant_id: z.string(),
           tenant_slug: z.string(),
           action: z.string(),
@@ -33,7 +33,7 @@ export const monthCloseSummarySchema = z
           old_totals: totals.nullable(),
           new_totals: totals,
           lines: z.array(
-            z.object({
+            z.strictObject({
               kind: z.string(),
               deployment_id: z.string().nullable(),
               resource_kind: z.string().nullable(),

@@ -8,7 +8,7 @@ import { monthCloseSummarySchema } from '../invoicing/summary-json.ts';
 import { parsePeriod } from '../invoicing/period.ts';
 import { listDeadLetters } from './dead-letters.ts';
 
-export const runJsonSchema = z.object({
+export const runJsonSchema = z.strictObject({
   id: z.uuid(),
   status: z.enum(RUN_STATUSES),
   period: z.string().describe('YYYY-MM'),
@@ -24,7 +24,7 @@ export const runJsonSchema = z.object({
   finished_at: isoDateTime.nullable(),
 });
 
-const deadLetterSchema = z.object({
+const deadLetterSchema = z.strictObject({
   id: z.uuid().describe('the dead letter (redrive takes this id)'),
   queue: z.string().nullable().describe('the queue the job failed on'),
   original_job_id: z.string().nullable(),
@@ -66,7 +66,7 @@ export const operationsRoutes: RouteModule = (app, deps) => {
         tags: ['operations'],
         summary: 'Jobs that exhausted their retries, newest first (redrive: npm run jobs:dead-letters -- --redrive <id>)',
         querystring: z.strictObject({ queue: z.string().max(100).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
-        response: responses({ 200: z.object({ data: z.array(deadLetterSchema), total: z.number().int() }) }),
+        response: responses({ 200: z.strictObject({ data: z.array(deadLetterSchema), total: z.number().int() }) }),
       },
     },
     async (request) => {

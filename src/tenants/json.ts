@@ -1,5 +1,7 @@
 import type { Tenant } from '../generated/prisma/client.ts';
 import { decimalString } from '../http/request-support.ts';
+import { z } from 'zod';
+import { isoDateTime } from '../http/responses.ts';
 
 export function tenantJson(t: Tenant) {
   return {
@@ -11,3 +13,12 @@ export function tenantJson(t: Tenant) {
     created_at: t.createdAt.toISOString(),
   };
 }
+
+export const tenantJsonSchema = z.strictObject({
+  id: z.uuid(),
+  name: z.string(),
+  slug: z.string(),
+  billing_currency: z.string(),
+  tax_profile: z.strictObject({ country: z.string(), gst_rate: z.string().describe('exact decimal, e.g. "0.1"') }),
+  created_at: isoDateTime,
+});
