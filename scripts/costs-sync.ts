@@ -13,7 +13,7 @@ import { progressReporter } from './lib/report.ts';
 
 const { values } = parseArgs({ options: { all: { type: 'boolean', default: false }, redeliver: { type: 'boolean', default: false } } });
 
-const runtime = await startRuntime();
+const runtime = await startRuntime({ logFile: '.data/costs-sync.log' }); // human output; logs to the file unless LOG_LEVEL is set
 const provider = providerClientFromConfig(runtime.config, runtime.logger);
 if (!provider) {
   console.error('PROVIDER_TOKEN is not set: there is no provider to sync from (PROVIDER_API_URL defaults to DigitalOcean)');

@@ -31,7 +31,7 @@ if (!(limit > 0)) {
   process.exit(2);
 }
 
-const runtime = await startRuntime({ logFile: '.data/jobs.log' });
+const runtime = await startRuntime({ logFile: '.data/dead-letters.log' });
 try {
   const boss = await attachBoss(runtime, { worker: false });
   await createQueues(boss);
