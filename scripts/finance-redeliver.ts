@@ -23,7 +23,7 @@ if (values.document && !/^[0-9a-f-]{36}$/i.test(values.document)) {
   process.exit(2);
 }
 
-const runtime = await startRuntime();
+const runtime = await startRuntime({ logFile: '.data/finance-redeliver.log' }); // human output; logs to the file unless LOG_LEVEL is set
 try {
   const { finance } = receivablesSettings(runtime.config);
   if (!finance) {

@@ -34,7 +34,7 @@ if (values.tenant && !/^[0-9a-f-]{36}$/i.test(values.tenant)) {
   process.exit(2);
 }
 
-const runtime = await startCliRuntime();
+const runtime = await startCliRuntime({ logFile: '.data/invoices-issue.log' }); // human output; logs to the file unless LOG_LEVEL is set
 const progress = progressReporter(`issuing ${period.key}`, 'invoices');
 try {
   const summary = await issueDrafts(

@@ -39,7 +39,7 @@ if (values.tenant && !/^[0-9a-f-]{36}$/i.test(values.tenant)) {
   process.exit(2);
 }
 
-const runtime = await startCliRuntime();
+const runtime = await startCliRuntime({ logFile: '.data/month-close.log' }); // human output; logs to the file unless LOG_LEVEL is set
 const progress = progressReporter(`closing ${period.key}`);
 try {
   const runId = await createRun(runtime.prisma, {

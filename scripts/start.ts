@@ -5,6 +5,7 @@ import { allRoutes } from '../src/http/routes.ts';
 import { attachBoss, startRuntime } from '../src/platform/runtime.ts';
 import { startWorkers } from '../jobs/worker.ts';
 import { createQueues } from '../jobs/catalog.ts';
+import { startMetricsServer } from '../src/http/metrics.ts';
 
 const role = process.argv[2] ?? 'all';
 if (!['all', 'api', 'worker'].includes(role)) {
@@ -19,6 +20,11 @@ try {
   const boss = await attachBoss(runtime, { worker: runsWorkers });
   await createQueues(boss);
   if (runsWorkers) await startWorkers({ prisma, boss, config, logger, now: () => new Date() });
+  if (config.METRICS_PORT !== undefined) {
+    const metrics = await startMetricsServer({ host: config.METRICS_HOST, port: config.METRICS_PORT, boss });
+    runtime.onShutdown(async () => new Promise<void>((resolve) => metrics.close(() => resolve())));
+    logger.info({ host: config.METRICS_HOST, port: config.METRICS_PORT }, 'metrics listening');
+  }
   if (role === 'all' || role === 'api') {
     const app = await buildApp({ prisma, boss, config, logger }, allRoutes);
     runtime.onShutdown(async () => app.close()); // closes first: stop taking requests, then stop workers

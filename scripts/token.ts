@@ -1,7 +1,8 @@
 // npm run token -- --role finance [--tenant <id>] [--sub <name>] [--ttl 3600]
 import { parseArgs } from 'node:util';
 import { ROLES, signAccessToken, type Role } from '../src/auth/tokens.ts';
-import { config } from '../src/platform/config.ts';
+import { config as loadConfig, type Config } from '../src/platform/config.ts';
+import { exitOnStartupError } from '../src/platform/runtime.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,4 +23,10 @@ if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0) {
   console.error('--ttl must be a positive number of seconds');
   process.exit(2);
 }
-console.log(await signAccessToken({ sub: values.sub, tenantId: values.tenant ?? null, roles: roles as Role[] }, config().AUTH_JWT_SECRET, { ttlSeconds, issuer: config().AUTH_JWT_ISSUER }));
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  exitOnStartupError(error);
+}
+console.log(await signAccessToken({ sub: values.sub, tenantId: values.tenant ?? null, roles: roles as Role[] }, config.AUTH_JWT_SECRET, { ttlSeconds, issuer: config.AUTH_JWT_ISSUER }));

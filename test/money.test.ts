@@ -1,6 +1,17 @@
 // Pure tests of the exact-decimal and money helpers.
 import { describe, expect, it } from 'vitest';
-import { divideHalfAwayFromZero, formatDecimal, parseDecimal, parseDecimalOrScientific, trimDecimal } from '../src/money/decimal.ts';
+import {
+  divideHalfAwayFromZero,
+  exactAtScale,
+  formatDecimal,
+  formatDecimalAtLeast,
+  parseDecimal,
+  parseDecimalOrScientific,
+  parseGroupedDecimal,
+  roundHalfAwayFromZero,
+  trimDecimal,
+} from '../src/money/decimal.ts';
+import { parseInstantDate } from '../src/time/instant.ts';
 import { formatMinor, moneyFromMajor, moneyJson, roundToMinor } from '../src/money/money.ts';
 
 describe('exact decimals', () => {
@@ -17,6 +28,39 @@ describe('exact decimals', () => {
     expect(divideHalfAwayFromZero(49n, 10n)).toBe(5n);
     expect(divideHalfAwayFromZero(44n, 10n)).toBe(4n);
     expect(divideHalfAwayFromZero(5n, -2n)).toBe(-3n);
+  });
+});
+
+describe('the one decimal module: grouped amounts, exact scales, rounding once', () => {
+  it('reads "$1,234.56" forms only where a dollar sign is allowed, and refuses bad grouping and double signs', () => {
+    expect(parseGroupedDecimal('$1,234.56', { dollarSign: true })).toEqual({ amount: 123456n, scale: 2 });
+    expect(parseGroupedDecimal('-$0.50', { dollarSign: true })).toEqual({ amount: -50n, scale: 2 });
+    expect(parseGroupedDecimal('$-0.50', { dollarSign: true })).toEqual({ amount: -50n, scale: 2 });
+    expect(parseGroupedDecimal('1,488')).toEqual({ amount: 1488n, scale: 0 });
+    for (const bad of ['$1.00', '1,23.4', '-$-1', '--1', '1.', '.5', '1e3', '']) expect(parseGroupedDecimal(bad)).toBeNull();
+  });
+
+  it('rescales exactly or says it cannot, and rounds half away from zero once', () => {
+    expect(exactAtScale(parseDecimal('1.230000000'), 6)).toBe(1_230_000n);
+    expect(exactAtScale(parseDecimal('0.0000001'), 6)).toBeNull();
+    expect(roundHalfAwayFromZero({ amount: 5_000n, scale: 4 }, 0)).toBe(1n);
+    expect(roundHalfAwayFromZero({ amount: -5_000n, scale: 4 }, 0)).toBe(-1n);
+    expect(roundHalfAwayFromZero({ amount: 4_999n, scale: 4 }, 0)).toBe(0n);
+    expect(roundHalfAwayFromZero({ amount: 12n, scale: 1 }, 3)).toBe(1200n);
+    expect(formatDecimalAtLeast({ amount: 5_000_000n, scale: 6 }, 2)).toBe('5.00');
+    expect(formatDecimalAtLeast({ amount: -12_345_000n, scale: 6 }, 2)).toBe('-12.345');
+  });
+});
+
+describe('the one instant parser', () => {
+  it('reads the provider CSV forms when asked, always requiring an offset', () => {
+    expect(parseInstantDate('2020-07-01 00:00:00 +0000', { spaced: true })?.toISOString()).toBe('2020-07-01T00:00:00.000Z');
+    expect(parseInstantDate('2020-07-01 10:00:00.5 UTC', { spaced: true })?.toISOString()).toBe('2020-07-01T10:00:00.500Z');
+    expect(parseInstantDate('2020-07-01T10:00:00+10:00', { spaced: true })?.toISOString()).toBe('2020-07-01T00:00:00.000Z');
+    expect(parseInstantDate('2020-07-01 00:00:00 +0000')).toBeNull(); // strict by default
+    expect(parseInstantDate('2020-07-01 00:00:00', { spaced: true })).toBeNull();
+    expect(parseInstantDate('2020-02-30 00:00:00 +0000', { spaced: true })).toBeNull();
+    expect(parseInstantDate('2025-03-01T12:00:00.001Z')?.getTime()).toBe(Date.UTC(2025, 2, 1, 12, 0, 0, 1)); // exact, not through a float
   });
 });
 

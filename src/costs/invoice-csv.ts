@@ -3,6 +3,8 @@
 // micro-dollars (millionths of a dollar) and exact decimal strings.
 import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
+import { exactAtScale, formatDecimal, parseGroupedDecimal, roundHalfAwayFromZero, trimDecimal } from '../money/decimal.ts';
+import { parseInstantDate } from '../time/instant.ts';
 
 export const REQUIRED_INVOICE_COLUMNS = [
   'product',
@@ -209,50 +211,33 @@ export function resourceNameOf(description: string): string | null {
 }
 
 // ---------------------------------------------------------------- amounts
+// The arithmetic is src/money/decimal.ts's; these name the cost side's units.
 
-const MICROS_PER_DOLLAR = 1_000_000n;
-const MICROS_PER_CENT = 10_000n;
-
-// Sign before or after the `$` (`-$1.00`, `$-1.00`), optional `$`, optional
-// well-formed thousands separators, optional fraction.
-const DOLLAR_AMOUNT = /^(-?)\$?(-?)((?:\d{1,3}(?:,\d{3})+)|\d+)(?:\.(\d+))?$/;
+/** Micro-dollars (10^-6 USD) per amount: the scale amounts are exact to. */
+const MICRO_SCALE = 6;
+/** Micro-dollars as cents: 10^-4 cents. */
+const MICROS_AS_CENTS_SCALE = 4;
 
 /** `$1,234.56` -> 1234560000n micros; null when not a dollar amount or finer than a micro-dollar. */
 export function parseDollarsToMicros(raw: string): bigint | null {
-  const match = DOLLAR_AMOUNT.exec(raw.trim());
-  if (!match) return null;
-  const [, signBefore, signAfter, whole, fraction = ''] = match;
-  if (signBefore && signAfter) return null; // "-$-1.00"
-  // More than 6 fractional digits is only acceptable when the extra digits are
-  // zeros, so the amount is still exact in micros.
-  if (fraction.length > 6 && /[^0]/.test(fraction.slice(6))) return null;
-  const micros = BigInt(whole!.replaceAll(',', '')) * MICROS_PER_DOLLAR + BigInt(fraction.slice(0, 6).padEnd(6, '0'));
-  return signBefore || signAfter ? -micros : micros;
+  const amount = parseGroupedDecimal(raw, { dollarSign: true });
+  return amount ? exactAtScale(amount, MICRO_SCALE) : null;
 }
-
-const DECIMAL = /^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$/;
 
 /** Exact decimal string with thousands separators removed, or null. */
 function parseDecimal(raw: string): string | null {
-  const trimmed = raw.trim();
-  return DECIMAL.test(trimmed) ? trimmed.replaceAll(',', '') : null;
+  const value = parseGroupedDecimal(raw);
+  return value ? formatDecimal(value) : null;
 }
 
 /** 1234500n micros ($1.2345) -> "123.45" cents; exact, trailing zeros dropped. */
 export function microsToCentsDecimal(micros: bigint): string {
-  const negative = micros < 0n;
-  const abs = negative ? -micros : micros;
-  const whole = abs / MICROS_PER_CENT;
-  const fraction = (abs % MICROS_PER_CENT).toString().padStart(4, '0').replace(/0+$/, '');
-  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
+  return formatDecimal(trimDecimal({ amount: micros, scale: MICROS_AS_CENTS_SCALE }));
 }
 
 /** Rounds micro-dollars to cents once, half away from zero (the vendor-bill push sends minor units). */
 export function microsToCentsHalfAwayFromZero(micros: bigint): bigint {
-  const negative = micros < 0n;
-  const abs = negative ? -micros : micros;
-  const cents = (abs + MICROS_PER_CENT / 2n) / MICROS_PER_CENT;
-  return negative ? -cents : cents;
+  return roundHalfAwayFromZero({ amount: micros, scale: MICROS_AS_CENTS_SCALE }, 0);
 }
 
 export function sumAmountMicros(lines: Iterable<Pick<InvoiceCostLine, 'amountMicros'>>): bigint {
@@ -297,25 +282,10 @@ export function csvChecksum(text: string | Uint8Array): string {
 
 // ---------------------------------------------------------------- dates
 
-// `2020-07-01 00:00:00 +0000`; also tolerates `T`, fractional seconds, `+00:00` and `Z`.
-// The offset is required: without it the instant would be ambiguous.
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3})\d*)?\s*(?:(Z|UTC)|([+-])(\d{2}):?(\d{2}))$/;
-
+/**
+ * The provider writes `2020-07-01 00:00:00 +0000` (also with `T`, fractional seconds, `+00:00`, `Z`
+ * or `UTC`): the one instant parser (src/time/instant.ts) reads it; the offset is required.
+ */
 export function parseInstant(raw: string): Date | null {
-  const m = INSTANT.exec(raw.trim());
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s, ms = '0', , sign, offH = '0', offM = '0'] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = Number(s);
-  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59 || Number(offM) > 59) return null;
-  const utcMs = Date.UTC(year, month - 1, day, hour, minute, second, Number(ms.padEnd(3, '0')));
-  // Date.UTC rolls 2020-02-31 over to March; reject instead.
-  if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return null;
-  const offsetMinutes = (Number(offH) * 60 + Number(offM)) * (sign === '-' ? -1 : 1);
-  // Local time = UTC + offset, so UTC = local time - offset.
-  return new Date(utcMs - offsetMinutes * 60_000);
+  return parseInstantDate(raw, { spaced: true });
 }

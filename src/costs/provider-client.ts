@@ -243,7 +243,16 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
     return undefined;
   }
 
-  /** GET with retries; returns the body text of a 2xx response and the attempts it took. */
+  /**
+   * GET with retries; returns the body text of a 2xx response and the attempts it took.
+   *
+   * Why not undici's retry interceptor (interceptors.retry / RetryHandler, undici 8): its `retry`
+   * callback does receive the status and headers, so it could honour ratelimit-reset. But once the
+   * response headers have been handed on, a connection dropped mid-body is only retried by resuming
+   * with a Range request, and the provider answers 200, not 206: the interceptor then fails with
+   * "server does not support the range header". A CSV download cut half-way must be fetched again
+   * from the start, so the loop below retries the whole exchange (headers and body) as one attempt.
+   */
   async function get(path: string): Promise<{ text: string; attempts: number }> {
     const endpoint = `GET ${path}`;
     for (let attempt = 1; ; attempt++) {

@@ -67,6 +67,7 @@ export interface InvoiceHeaderRow {
   finance_action: string | null;
   push_error: string | null;
   pushed_checksum: string | null;
+  refused_checksum: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -75,7 +76,7 @@ export const HEADER_COLUMNS = Prisma.sql`
   p.id::text AS id, p.invoice_uuid, p.invoice_id, p.period, p.amount::text AS amount, p.description, p."date",
   p.ingest_status::text AS ingest_status, p.ingested_at, p.line_count, p.matched_count, p.csv_checksum,
   p.lines_total::text AS lines_total, p.amount_mismatch, p.last_error, p.push_status::text AS push_status,
-  p.pushed_to_finance_at, p.finance_invoice_id, p.finance_action, p.push_error, p.pushed_checksum, p.created_at, p.updated_at`;
+  p.pushed_to_finance_at, p.finance_invoice_id, p.finance_action, p.push_error, p.pushed_checksum, p.refused_checksum, p.created_at, p.updated_at`;
 
 export async function findHeader(db: Db, invoiceUuid: string, lock: 'none' | 'update' | 'share' = 'none'): Promise<InvoiceHeaderRow | null> {
   const suffix = lock === 'update' ? Prisma.sql`FOR UPDATE` : lock === 'share' ? Prisma.sql`FOR SHARE` : Prisma.empty;

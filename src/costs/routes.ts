@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { authorize, type RouteModule } from '../http/app.ts';
 import { parsePeriod } from '../invoicing/period.ts';
 import { COST_KINDS, getLatestBalance, listCostLines, listProviderInvoices } from './billing-api.ts';
+import { AUTHENTICATED, page as pageOf, responses } from '../http/responses.ts';
+import { balanceJsonSchema, costLineJsonSchema, providerInvoiceJsonSchema } from './schemas.ts';
 
 /** A billing month: `YYYY-MM-01` (its first day) or `YYYY-MM`; becomes the month's first instant (UTC). */
 const billingMonth = z
@@ -17,7 +19,7 @@ const page = {
 };
 
 export const costsRoutes: RouteModule = (app, deps) => {
-  app.get('/api/v1/billing/balance', { schema: { tags: ['billing'], summary: 'The latest provider balance snapshot (USD)' } }, async (request) => {
+  app.get('/api/v1/billing/balance', { schema: { tags: ['billing'], summary: 'The latest provider balance snapshot (USD)', response: responses({ 200: balanceJsonSchema }, [...AUTHENTICATED, 404]) } }, async (request) => {
     authorize(request, 'platform_admin');
     return getLatestBalance(deps.prisma);
   });
@@ -28,6 +30,7 @@ export const costsRoutes: RouteModule = (app, deps) => {
       schema: {
         tags: ['billing'],
         summary: 'Provider invoice lines with the resource and deployment they matched',
+        response: responses({ 200: pageOf(costLineJsonSchema) }),
         querystring: z.object({
           period: billingMonth.optional(),
           kind: z.enum(COST_KINDS).optional(),
@@ -57,6 +60,7 @@ export const costsRoutes: RouteModule = (app, deps) => {
       schema: {
         tags: ['billing'],
         summary: 'Provider invoice headers with their ingest and vendor-bill push status',
+        response: responses({ 200: pageOf(providerInvoiceJsonSchema) }),
         querystring: z.object({
           period: billingMonth.optional(),
           ingest_status: z.enum(['pending', 'ingested', 'failed']).optional(),

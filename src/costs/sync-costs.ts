@@ -35,11 +35,12 @@ export interface SyncCostsSummary {
   lines: number;
   matched: number;
   amount_mismatches: number;
-  pushes: { pushed: number; skipped: number; failed: number; unchanged: number };
+  /** refused_before: finance refused this very CSV earlier; not resent (redeliver sends it). */
+  pushes: { pushed: number; skipped: number; failed: number; unchanged: number; refused_before: number };
   failures: { invoice_uuid: string; step: 'ingest' | 'push'; error: string }[];
 }
 
-export async function syncCosts(deps: SyncCostsDeps, options: { all?: boolean } = {}): Promise<SyncCostsSummary> {
+export async function syncCosts(deps: SyncCostsDeps, options: { all?: boolean; redeliver?: boolean } = {}): Promise<SyncCostsSummary> {
   const history = await syncBillingHistory({ prisma: deps.prisma, boss: null, provider: deps.provider, now: deps.now(), ...(deps.logger ? { logger: deps.logger } : {}) });
   // --all re-reads every invoice: unchanged ones cost a download and a checksum, nothing more.
   const uuids = options.all ? await allInvoiceUuids(deps.prisma) : await invoicesWithWorkLeft(deps.prisma);
@@ -52,7 +53,7 @@ export async function syncCosts(deps: SyncCostsDeps, options: { all?: boolean } 
     lines: 0,
     matched: 0,
     amount_mismatches: 0,
-    pushes: { pushed: 0, skipped: 0, failed: 0, unchanged: 0 },
+    pushes: { pushed: 0, skipped: 0, failed: 0, unchanged: 0, refused_before: 0 },
     failures: [],
   };
   deps.onProgress?.({ done: 0, total: uuids.length });
@@ -73,13 +74,14 @@ export async function syncCosts(deps: SyncCostsDeps, options: { all?: boolean } 
     }
     try {
       // Also for an unchanged CSV: it may be a push still pending from an earlier run.
-      const push = await pushVendorBillForInvoice({ prisma: deps.prisma, finance: deps.finance, now: deps.now(), ...(deps.logger ? { logger: deps.logger } : {}) }, { invoiceUuid });
+      const push = await pushVendorBillForInvoice({ prisma: deps.prisma, finance: deps.finance, now: deps.now(), ...(deps.logger ? { logger: deps.logger } : {}) }, { invoiceUuid, redeliver: options.redeliver ?? false });
       if (push.status === 'pushed') summary.pushes.pushed++;
       else if (push.status === 'skipped') summary.pushes.skipped++;
       else if (push.status === 'failed') {
         summary.pushes.failed++;
         summary.failures.push({ invoice_uuid: invoiceUuid, step: 'push', error: push.error });
-      } else summary.pushes.unchanged++;
+      } else if (push.status === 'unchanged' && push.refused) summary.pushes.refused_before++;
+      else summary.pushes.unchanged++;
     } catch (error) {
       summary.pushes.failed++;
       summary.failures.push({ invoice_uuid: invoiceUuid, step: 'push', error: (error as Error).message });

@@ -1,17 +1,14 @@
 // USD amounts on the cost side are exact micro-dollars (bigint) in code, NUMERIC(20,6) in the
-// database and decimal strings in JSON. Nothing here goes through a JavaScript number, except the
-// JSON integers of usdJson, which are checked to be exact.
-import { parseDollarsToMicros } from './invoice-csv.ts';
+// database and decimal strings in JSON. The arithmetic is src/money/decimal.ts's; nothing here goes
+// through a JavaScript number, except the JSON integers of usdJson, which are checked to be exact.
+import { exactAtScale, formatDecimalAtLeast, isDecimalString, parseDecimal } from '../money/decimal.ts';
 
-const MICROS_PER_DOLLAR = 1_000_000n;
+const MICRO_SCALE = 6;
 const MICROS_PER_CENT = 10_000n;
 
 /** 12345000n → "12.345"; at least two decimals ("5.00"), trailing zeros beyond them dropped. */
 export function microsToUsd(micros: bigint): string {
-  const negative = micros < 0n;
-  const abs = negative ? -micros : micros;
-  const fraction = (abs % MICROS_PER_DOLLAR).toString().padStart(6, '0').replace(/0{1,4}$/, '');
-  return `${negative ? '-' : ''}${abs / MICROS_PER_DOLLAR}.${fraction}`;
+  return formatDecimalAtLeast({ amount: micros, scale: MICRO_SCALE }, 2);
 }
 
 /**
@@ -20,7 +17,7 @@ export function microsToUsd(micros: bigint): string {
  * NUMERIC(20,6) would round it silently.
  */
 export function usdToMicros(value: string): bigint | null {
-  return /^-?\d+(\.\d+)?$/.test(value.trim()) ? parseDollarsToMicros(value) : null;
+  return isDecimalString(value.trim(), Number.MAX_SAFE_INTEGER) ? exactAtScale(parseDecimal(value), MICRO_SCALE) : null;
 }
 
 export function requireUsdMicros(value: string, field: string): bigint {

@@ -1,6 +1,8 @@
 import type { Deployment, DeploymentEvent } from '../generated/prisma/client.ts';
 import type { SubscriptionDetail } from '../subscriptions/repository.ts';
-import { subscriptionJson } from '../subscriptions/json.ts';
+import { z } from 'zod';
+import { isoDateTime } from '../http/responses.ts';
+import { subscriptionJson, subscriptionJsonSchema } from '../subscriptions/json.ts';
 
 export function deploymentJson(d: Deployment) {
   return {
@@ -27,3 +29,29 @@ export function deploymentDetailJson(d: Deployment, events: DeploymentEvent[], s
     events: events.map(deploymentEventJson),
   };
 }
+
+export const deploymentJsonSchema = z.strictObject({
+  id: z.uuid(),
+  tenant_id: z.uuid(),
+  slug: z.string(),
+  display_name: z.string(),
+  region: z.string(),
+  state: z.string(),
+  llm_mode: z.string(),
+  billing_action_suspended: z.boolean(),
+  created_at: isoDateTime,
+});
+
+export const deploymentEventJsonSchema = z.strictObject({
+  id: z.uuid(),
+  from: z.string().nullable(),
+  to: z.string(),
+  actor: z.string(),
+  reason: z.string().nullable(),
+  at: isoDateTime,
+});
+
+export const deploymentDetailJsonSchema = deploymentJsonSchema.extend({
+  subscription: subscriptionJsonSchema.nullable(),
+  events: z.array(deploymentEventJsonSchema),
+});

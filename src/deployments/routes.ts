@@ -9,7 +9,8 @@ import { createDeployment, createDeploymentBody } from './create-deployment.ts';
 import { transitionBody, transitionDeployment } from './transition-deployment.ts';
 import { findDeployment, listDeploymentEvents, listDeployments } from './repository.ts';
 import { DEPLOYMENT_STATES } from './lifecycle.ts';
-import { deploymentDetailJson, deploymentJson } from './json.ts';
+import { deploymentDetailJson, deploymentDetailJsonSchema, deploymentJson, deploymentJsonSchema } from './json.ts';
+import { AUTHENTICATED, page, responses } from '../http/responses.ts';
 
 async function detail(prisma: PrismaClient, id: string) {
   const deployment = await findDeployment(prisma, id);
@@ -23,7 +24,7 @@ export const deploymentsRoutes: RouteModule = (app, deps) => {
 
   app.post(
     '/api/v1/deployments',
-    { schema: { tags: ['deployments'], summary: 'Create a deployment (records its first lifecycle event)', body: createDeploymentBody } },
+    { schema: { tags: ['deployments'], summary: 'Create a deployment (records its first lifecycle event)', body: createDeploymentBody, response: responses({ 201: deploymentDetailJsonSchema }, [...AUTHENTICATED, 409, 422]) } },
     async (request, reply) => {
       const principal = authorize(request, 'platform_admin');
       const deployment = await createDeployment(deps.prisma, request.body, { actor: principal.sub, now: deps.now() });
@@ -38,6 +39,7 @@ export const deploymentsRoutes: RouteModule = (app, deps) => {
         tags: ['deployments'],
         summary: 'List deployments, oldest first',
         querystring: z.strictObject({ tenant_id: uuid.optional(), state: z.enum(DEPLOYMENT_STATES).optional(), ...pageQueryShape }),
+        response: responses({ 200: page(deploymentJsonSchema) }),
       },
     },
     async (request) => {
@@ -49,7 +51,7 @@ export const deploymentsRoutes: RouteModule = (app, deps) => {
 
   app.get(
     '/api/v1/deployments/:id',
-    { schema: { tags: ['deployments'], summary: 'One deployment with its subscription and lifecycle events', params: idParams } },
+    { schema: { tags: ['deployments'], summary: 'One deployment with its subscription and lifecycle events', params: idParams, response: responses({ 200: deploymentDetailJsonSchema }, [...AUTHENTICATED, 404]) } },
     async (request) => detail(deps.prisma, request.params.id),
   );
 
@@ -61,6 +63,7 @@ export const deploymentsRoutes: RouteModule = (app, deps) => {
         summary: 'Move a deployment to another lifecycle state (its subscription follows)',
         params: idParams,
         body: transitionBody,
+        response: responses({ 200: deploymentDetailJsonSchema }, [...AUTHENTICATED, 404, 409, 422]),
       },
     },
     async (request) => {

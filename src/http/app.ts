@@ -17,6 +17,8 @@ import type { PrismaClient } from '../platform/database.ts';
 import { ForbiddenError, UnauthorizedError } from '../platform/errors.ts';
 import { verifyAccessToken, type Principal, type Role } from '../auth/tokens.ts';
 import { errorHandler } from './errors.ts';
+import { httpRequestDuration, httpRequests } from '../platform/metrics.ts';
+import { registerMetricsRoute } from './metrics.ts';
 
 export interface AppDeps {
   prisma: PrismaClient;
@@ -79,6 +81,14 @@ export async function buildApp(deps: AppDeps, routes: RouteModule[]): Promise<Ap
     if (!match?.[1]) throw new UnauthorizedError('authorization header must be "Bearer <token>"');
     request.principal = await verifyAccessToken(match[1], deps.config.AUTH_JWT_SECRET, { issuer: deps.config.AUTH_JWT_ISSUER });
   });
+
+  // Requests by route pattern (not the raw URL: ids would explode the label set); unknown routes as one.
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
+    httpRequests.inc(labels);
+    httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+  registerMetricsRoute(app, deps);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {

@@ -162,3 +162,6 @@ export function isUniqueViolation(error: unknown): boolean {
 export async function requirePlatformAdmin(request: FastifyRequest): Promise<void> {
   authorize(request, 'platform_admin');
 }
+
+/** A calendar month as YYYY-MM (periods in query strings and bodies). */
+export const periodKey = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');

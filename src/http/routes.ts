@@ -7,6 +7,7 @@ import { resourcesRoutes } from '../resources/routes.ts';
 import { usageRoutes } from '../usage/routes.ts';
 import { invoicingRoutes } from '../invoicing/routes.ts';
 import { costsRoutes } from '../costs/routes.ts';
+import { operationsRoutes } from '../operations/routes.ts';
 
 export const allRoutes: RouteModule[] = [
   tenantsRoutes,
@@ -17,4 +18,5 @@ export const allRoutes: RouteModule[] = [
   usageRoutes,
   invoicingRoutes,
   costsRoutes,
+  operationsRoutes,
 ];

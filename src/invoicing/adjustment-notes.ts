@@ -26,7 +26,7 @@ export function adjustmentNoteJson(n: NoteRow) {
     period: periodOf(n.periodStart).key,
     currency: c,
     reason: n.reason,
-    kind: n.totalDeltaMinor < 0n ? 'credit' : 'debit',
+    kind: n.totalDeltaMinor < 0n ? ('credit' as const) : ('debit' as const),
     tax_rate: decimalString(n.taxRate),
     subtotal_delta: moneyJson(n.subtotalDeltaMinor, c),
     tax_delta: moneyJson(n.taxDeltaMinor, c),

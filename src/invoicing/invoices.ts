@@ -173,10 +173,10 @@ export async function getInvoice(db: Db, principal: Principal, id: string) {
 
 /** Where one document version stands in its delivery to finance. */
 export function deliveryJson(d: {
-  documentType: string;
+  documentType: 'invoice' | 'adjustment_note';
   documentId: string;
   version: number;
-  state: string;
+  state: 'pending' | 'delivered' | 'failed' | 'skipped';
   attempts: number;
   lastErrorStatus: number | null;
   lastError: string | null;

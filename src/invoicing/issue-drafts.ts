@@ -12,6 +12,7 @@ import { deliverReceivable } from '../receivables/deliver.ts';
 import { queueDelivery } from '../receivables/outbox.ts';
 import type { ReceivablesSettings } from '../receivables/settings.ts';
 import { issueInvoice } from './issue-invoice.ts';
+import { invoiceIssues } from '../platform/metrics.ts';
 import { closeMonth, type MonthCloseSummary } from './month-close.ts';
 import { periodOf, type Period } from './period.ts';
 
@@ -103,6 +104,7 @@ export async function issueDrafts(deps: IssueDraftsDeps, input: { period: Period
       }
     } catch (error) {
       summary.failed += 1;
+      invoiceIssues.inc({ outcome: 'failed' });
       summary.failures.push({ invoice_id: draft.id, tenant_slug: draft.tenant.slug, error: (error as Error).message });
       deps.logger?.error({ err: error, invoiceId: draft.id }, 'issuing failed for invoice');
     }

@@ -12,6 +12,7 @@ import { INVOICE_ISSUED_VERSION, recordDelivery } from '../receivables/outbox.ts
 import type { ReceivablesSettings } from '../receivables/settings.ts';
 import { nextDocumentNumber } from './document-numbers.ts';
 import { InvalidTransitionError, lockInvoice, recordStatusChange } from './lifecycle.ts';
+import { invoiceIssues } from '../platform/metrics.ts';
 
 export interface IssueDeps {
   prisma: PrismaClient;
@@ -64,7 +65,7 @@ export async function invoiceDocument(tx: Tx, invoiceId: string, status: 'issued
 export async function issueInvoice(deps: IssueDeps, input: { invoiceId: string; actor: string }): Promise<IssueResult> {
   assertCanIssue(deps.receivables.config);
   const { now, receivables } = deps;
-  return deps.prisma.$transaction(
+  const result = await deps.prisma.$transaction(
     async (tx): Promise<IssueResult> => {
       const locked = await lockInvoice(tx, input.invoiceId);
       if (!locked) throw new NotFoundError('invoice');
@@ -101,4 +102,6 @@ export async function issueInvoice(deps: IssueDeps, input: { invoiceId: string; 
     },
     { timeout: 30_000, maxWait: 30_000 },
   );
+  invoiceIssues.inc({ outcome: result.outcome });
+  return result;
 }

@@ -12,6 +12,7 @@ import { QUEUES } from '../../jobs/catalog.ts';
 import { closeMonth, type MonthCloseSummary } from './month-close.ts';
 import type { ReceivablesSettings } from '../receivables/settings.ts';
 import { parsePeriod, periodOf, type Period } from './period.ts';
+import { monthCloseDuration, monthCloseInvoices, monthCloseRuns } from '../platform/metrics.ts';
 
 export type RunTrigger = 'schedule' | 'catch_up' | 'cli' | 'api' | 'demo';
 export type RunStatus = 'queued' | 'running' | 'completed' | 'completed_with_failures' | 'failed';
@@ -119,6 +120,7 @@ export async function executeRun(deps: RunDeps, runId: string): Promise<MonthClo
   if ((run.status === 'completed' || run.status === 'completed_with_failures') && run.summary) return run.summary;
 
   await deps.prisma.monthCloseRun.update({ where: { id: runId }, data: { status: 'running', startedAt: deps.now, error: null } });
+  const stopTimer = monthCloseDuration.startTimer();
   try {
     const summary = await closeMonth(
       {
@@ -143,8 +145,15 @@ export async function executeRun(deps: RunDeps, runId: string): Promise<MonthClo
       where: { id: runId },
       data: { status: summary.failed > 0 ? 'completed_with_failures' : 'completed', summary: summary as object, finishedAt: new Date() },
     });
+    stopTimer();
+    monthCloseRuns.inc({ outcome: summary.failed > 0 ? 'completed_with_failures' : 'completed' });
+    for (const result of ['created', 'skipped', 'regenerated', 'unchanged', 'adjusted', 'reissued', 'failed'] as const) {
+      if (summary[result] > 0) monthCloseInvoices.inc({ result }, summary[result]);
+    }
     return summary;
   } catch (error) {
+    stopTimer();
+    monthCloseRuns.inc({ outcome: 'failed' });
     await deps.prisma.monthCloseRun.update({ where: { id: runId }, data: { status: 'failed', error: (error as Error).message, finishedAt: new Date() } });
     throw error;
   }

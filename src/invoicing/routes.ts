@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { QUEUES } from '../../jobs/catalog.ts';
 import { authorize, type RouteModule } from '../http/app.ts';
-import { instant, pageQueryShape } from '../http/request-support.ts';
+import { instant, pageQueryShape, periodKey } from '../http/request-support.ts';
 import { NotFoundError, ValidationError } from '../platform/errors.ts';
 import { receivablesSettings } from '../receivables/settings.ts';
 import { getAdjustmentNote, listAdjustmentNotes } from './adjustment-notes.ts';
@@ -12,8 +12,18 @@ import { voidInvoice } from './void-invoice.ts';
 import { enqueueRun, getRun } from './month-close-runs.ts';
 import { hasEnded, parsePeriod, periodOf } from './period.ts';
 import { quoteDeployment } from './quote-deployment.ts';
-
-const periodKey = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');
+import { AUTHENTICATED, page, responses } from '../http/responses.ts';
+import { runJson } from './run-history.ts';
+import {
+  adjustmentNoteDetailJsonSchema,
+  adjustmentNoteJsonSchema,
+  invoiceActionSchema,
+  invoiceDetailJsonSchema,
+  invoiceJsonSchema,
+  jobJsonSchema,
+  quoteJsonSchema,
+  rollupAcceptedSchema,
+} from './schemas.ts';
 
 /** A malformed id is simply not found: it says nothing about which ids exist. */
 function invoiceId(raw: string): string {
@@ -27,6 +37,8 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
     {
       schema: {
         tags: ['invoices'],
+        summary: 'List invoices, newest first (tenant roles see their own tenant only)',
+        response: responses({ 200: page(invoiceJsonSchema) }, [...AUTHENTICATED, 422]),
         querystring: z.object({
           period: periodKey.optional(),
           status: z.enum(['draft', 'issued', 'paid', 'void']).optional(),
@@ -48,16 +60,34 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
     },
   );
 
-  app.get('/api/v1/invoices/:id', { schema: { tags: ['invoices'], summary: 'One invoice with lines, status changes, adjustment notes and deliveries', params: z.object({ id: z.string() }) } }, async (request) => {
+  app.get(
+    '/api/v1/invoices/:id',
+    {
+      schema: {
+        tags: ['invoices'],
+        summary: 'One invoice with lines, status changes, adjustment notes, net total and deliveries',
+        params: z.object({ id: z.string() }),
+        response: responses({ 200: invoiceDetailJsonSchema }, [...AUTHENTICATED, 404]),
+      },
+    },
+    async (request) => {
     const principal = authorize(request);
     return getInvoice(deps.prisma, principal, invoiceId(request.params.id));
-  });
+    },
+  );
 
   const receivables = () => receivablesSettings(deps.config, deps.boss);
 
   app.post(
     '/api/v1/invoices/:id/issue',
-    { schema: { tags: ['invoices'], summary: 'Issue a draft now: number, due date, receivable queued for finance', params: z.object({ id: z.string() }) } },
+    {
+      schema: {
+        tags: ['invoices'],
+        summary: 'Issue a draft now: number, due date, receivable queued for finance',
+        params: z.object({ id: z.string() }),
+        response: responses({ 200: invoiceActionSchema }, [...AUTHENTICATED, 404, 422]),
+      },
+    },
     async (request) => {
       const principal = authorize(request, 'finance', 'platform_admin');
       const id = invoiceId(request.params.id);
@@ -74,6 +104,7 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
         summary: 'Record the payment of an issued invoice',
         params: z.object({ id: z.string() }),
         body: z.strictObject({ paid_at: instant, reference: z.string().trim().min(1).max(200) }),
+        response: responses({ 200: invoiceActionSchema }, [...AUTHENTICATED, 404, 422]),
       },
     },
     async (request) => {
@@ -92,6 +123,7 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
         summary: 'Void a draft or issued invoice (a paid one is corrected by an adjustment note)',
         params: z.object({ id: z.string() }),
         body: z.strictObject({ reason: z.string().trim().min(1).max(1000) }),
+        response: responses({ 200: invoiceActionSchema }, [...AUTHENTICATED, 404, 422]),
       },
     },
     async (request) => {
@@ -109,6 +141,7 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
         tags: ['invoices'],
         summary: 'Adjustment notes, newest first (tenant roles see their own tenant only)',
         querystring: z.object({ period: periodKey.optional(), tenant_id: z.uuid().optional(), invoice_id: z.uuid().optional(), ...pageQueryShape }),
+        response: responses({ 200: page(adjustmentNoteJsonSchema) }),
       },
     },
     async (request) => {
@@ -124,17 +157,30 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
     },
   );
 
-  app.get('/api/v1/adjustment-notes/:id', { schema: { tags: ['invoices'], summary: 'One adjustment note with its lines and delivery', params: z.object({ id: z.string() }) } }, async (request) => {
-    const principal = authorize(request);
-    if (!z.uuid().safeParse(request.params.id).success) throw new NotFoundError('adjustment_note');
-    return getAdjustmentNote(deps.prisma, principal, request.params.id);
-  });
+  app.get(
+    '/api/v1/adjustment-notes/:id',
+    {
+      schema: {
+        tags: ['invoices'],
+        summary: 'One adjustment note with its lines (old, new, delta) and delivery',
+        params: z.object({ id: z.string() }),
+        response: responses({ 200: adjustmentNoteDetailJsonSchema }, [...AUTHENTICATED, 404]),
+      },
+    },
+    async (request) => {
+      const principal = authorize(request);
+      if (!z.uuid().safeParse(request.params.id).success) throw new NotFoundError('adjustment_note');
+      return getAdjustmentNote(deps.prisma, principal, request.params.id);
+    },
+  );
 
   app.post(
     '/api/v1/invoices/rollup',
     {
       schema: {
         tags: ['invoices'],
+        summary: 'Queue a month close for a period (202 with the job to poll)',
+        response: responses({ 202: rollupAcceptedSchema }, [...AUTHENTICATED, 422]),
         body: z.object({
           period: periodKey,
           force: z.boolean().default(false),
@@ -173,7 +219,17 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
     },
   );
 
-  app.get('/api/v1/jobs/:id', { schema: { tags: ['invoices'], params: z.object({ id: z.string() }) } }, async (request) => {
+  app.get(
+    '/api/v1/jobs/:id',
+    {
+      schema: {
+        tags: ['invoices'],
+        summary: "A month close job: its queue state, the run's status and its summary",
+        params: z.object({ id: z.string() }),
+        response: responses({ 200: jobJsonSchema }, [...AUTHENTICATED, 404]),
+      },
+    },
+    async (request) => {
     authorize(request, 'finance', 'platform_admin');
     if (!z.uuid().safeParse(request.params.id).success) throw new NotFoundError('job');
     const run = await getRun(deps.prisma, request.params.id);
@@ -184,28 +240,23 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
       queue: QUEUES.monthClose,
       job_state: job?.state ?? null,
       retry_count: job?.retryCount ?? null,
-      run: {
-        status: run.status,
-        period: run.period,
-        trigger: run.trigger,
-        force: run.force,
-        dry_run: run.dryRun,
-        reissue: run.reissue,
-        tenant_id: run.tenantId,
-        requested_by: run.requestedBy,
-        reason: run.reason,
-        error: run.error,
-        created_at: run.createdAt.toISOString(),
-        started_at: run.startedAt?.toISOString() ?? null,
-        finished_at: run.finishedAt?.toISOString() ?? null,
-      },
+      run: (({ id: _id, ...rest }) => rest)(runJson(run)),
       summary: run.summary,
     };
-  });
+    },
+  );
 
   app.get(
     '/api/v1/deployments/:id/quote',
-    { schema: { tags: ['invoices'], params: z.object({ id: z.string() }), querystring: z.object({ period: periodKey.optional() }) } },
+    {
+      schema: {
+        tags: ['invoices'],
+        summary: 'Quote a deployment for a period with the month close engine (usage counted up to now)',
+        params: z.object({ id: z.string() }),
+        querystring: z.object({ period: periodKey.optional() }),
+        response: responses({ 200: quoteJsonSchema }, [...AUTHENTICATED, 404]),
+      },
+    },
     async (request) => {
       const principal = authorize(request, 'platform_admin', 'finance', 'tenant_admin', 'tenant_member');
       if (!z.uuid().safeParse(request.params.id).success) throw new NotFoundError('deployment');

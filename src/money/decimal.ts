@@ -1,6 +1,8 @@
-// Exact decimals as scaled bigints ({ amount, scale } means amount / 10^scale), the shape dinero.js
-// takes for multipliers. Rational division with a named rounding is the one thing dinero.js does
-// not do (proration by hours), so it lives here.
+// The one exact-decimal module: decimals as scaled bigints ({ amount, scale } means
+// amount / 10^scale), the shape dinero.js takes for multipliers. Parsing (plain, exponent, and the
+// provider's "$1,234.56" forms), formatting, exact rescaling and the one rounding rule (half away
+// from zero) live here; money.ts builds on it with dinero.js, and the cost side's micro-dollar
+// conversions (src/costs/usd.ts, invoice-csv.ts) call these functions instead of their own.
 export interface ScaledDecimal {
   amount: bigint;
   scale: number;
@@ -52,6 +54,46 @@ export function trimDecimal(d: ScaledDecimal): ScaledDecimal {
     scale -= 1;
   }
   return { amount, scale };
+}
+
+// Sign before or after the `$` (`-$1.00`, `$-1.00`), optional `$`, optional well-formed
+// thousands separators, optional fraction.
+const GROUPED_AMOUNT = /^(-?)(\$?)(-?)((?:\d{1,3}(?:,\d{3})+)|\d+)(?:\.(\d+))?$/;
+
+/**
+ * A decimal as people and providers write it: optional `$` (with the sign either side of it) and
+ * thousands separators ("$1,234.56", "-$0.50", "1,488"). Null when it is not one.
+ */
+export function parseGroupedDecimal(raw: string, options: { dollarSign?: boolean } = {}): ScaledDecimal | null {
+  const m = GROUPED_AMOUNT.exec(raw.trim());
+  if (!m) return null;
+  const [, signBefore, dollar, signAfter, whole, fraction = ''] = m;
+  if (dollar && !options.dollarSign) return null;
+  if (signBefore && signAfter) return null; // "-$-1.00"
+  if (signAfter && !dollar) return null; // "--1"
+  const amount = BigInt(`${whole!.replaceAll(',', '')}${fraction}`);
+  return { amount: signBefore || signAfter ? -amount : amount, scale: fraction.length };
+}
+
+/** `d` as an integer count of 10^-scale units when that is exact (1.2300 at scale 2 → 123n); null when digits would be lost. */
+export function exactAtScale(d: ScaledDecimal, scale: number): bigint | null {
+  try {
+    return rescale(d, scale);
+  } catch {
+    return null;
+  }
+}
+
+/** Rounds `d` to `scale` digits once, half away from zero, as an integer count of 10^-scale units. */
+export function roundHalfAwayFromZero(d: ScaledDecimal, scale: number): bigint {
+  if (scale >= d.scale) return rescale(d, scale);
+  return divideHalfAwayFromZero(d.amount, 10n ** BigInt(d.scale - scale));
+}
+
+/** The decimal with trailing zeros dropped, but at least `minFractionDigits` decimals ("5.00", "12.345"). */
+export function formatDecimalAtLeast(d: ScaledDecimal, minFractionDigits: number): string {
+  const trimmed = trimDecimal(d);
+  return formatDecimal(trimmed.scale >= minFractionDigits ? trimmed : { amount: rescale(trimmed, minFractionDigits), scale: minFractionDigits });
 }
 
 /** Brings a decimal to `scale` digits; only ever widens or is exact (throws rather than rounding). */

@@ -54,3 +54,15 @@ export class UnauthorizedError extends DomainError {
     super('unauthorized', 401, message);
   }
 }
+
+/**
+ * A process cannot start (bad configuration, unusable database). Entry points print its message,
+ * one line per problem, and exit 1 without a stack trace: the operator needs the cause, not our
+ * call stack.
+ */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}

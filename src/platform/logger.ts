@@ -4,11 +4,15 @@ import { config } from './config.ts';
 export type { Logger };
 
 let root: Logger | undefined;
-export function logger(): Logger {
-  root ??= pino({
-    level: config().LOG_LEVEL,
-    base: { service: 'tenant-invoicing' },
-    redact: ['req.headers.authorization', '*.token', '*.password'],
-  });
+/** The process logger, created on first use: to stdout, or appended to `file` when given. */
+export function logger(options: { file?: string } = {}): Logger {
+  root ??= pino(
+    {
+      level: config().LOG_LEVEL,
+      base: { service: 'tenant-invoicing' },
+      redact: ['req.headers.authorization', '*.token', '*.password'],
+    },
+    options.file ? pino.destination({ dest: options.file, mkdir: true, sync: true }) : undefined,
+  );
   return root;
 }

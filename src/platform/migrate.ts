@@ -5,6 +5,20 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { StartupError } from './errors.ts';
+
+/**
+ * The oldest PostgreSQL our SQL and pg-boss 12 run on: 13 (pg-boss's own floor; built-in
+ * gen_random_uuid()). Checked before migrating, so an older server stops the process with that
+ * sentence rather than a syntax error half-way through a migration.
+ */
+export const MIN_POSTGRES_VERSION = { num: 130000, label: '13' };
+
+/** The problem with a server reporting `server_version_num`, or undefined when it is recent enough. */
+export function serverVersionProblem(versionNum: number, version: string): string | undefined {
+  if (versionNum >= MIN_POSTGRES_VERSION.num) return undefined;
+  return `PostgreSQL ${MIN_POSTGRES_VERSION.label} or later is required; the database server runs ${version}`;
+}
 
 /** The advisory lock key Prisma Migrate itself takes, so our runner and Prisma's exclude each other. */
 const PRISMA_MIGRATE_LOCK = 72707369;
@@ -52,6 +66,11 @@ export async function migrate(url: string, dir = MIGRATIONS_DIR): Promise<Migrat
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    const version = await client.query<{ num: string; text: string }>(
+      "SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS text",
+    );
+    const problem = serverVersionProblem(Number(version.rows[0]!.num), version.rows[0]!.text);
+    if (problem) throw new StartupError(problem);
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK]);
     await client.query(CREATE_TABLE);
     const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../platform/database.ts';
 import { NotFoundError } from '../platform/errors.ts';
+import { receivablePushes } from '../platform/metrics.ts';
 import {
   FinanceProtocolError,
   FinanceUnavailableError,
@@ -93,6 +94,7 @@ export async function deliverReceivable(deps: DeliverDeps, deliveryId: string, o
     },
     { timeout: 120_000, maxWait: 30_000 },
   );
+  receivablePushes.inc({ outcome });
   if (retry) throw retry;
   return outcome;
 }

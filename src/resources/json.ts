@@ -1,5 +1,7 @@
 import type { CloudResource } from '../generated/prisma/client.ts';
 import { isoOrNull } from '../http/request-support.ts';
+import { z } from 'zod';
+import { isoDateTime } from '../http/responses.ts';
 
 export function resourceJson(r: CloudResource) {
   return {
@@ -14,3 +16,15 @@ export function resourceJson(r: CloudResource) {
     deleted_at: isoOrNull(r.deletedAt),
   };
 }
+
+export const resourceJsonSchema = z.strictObject({
+  id: z.uuid(),
+  provider: z.string(),
+  provider_resource_id: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  size: z.string().nullable(),
+  deployment_id: z.uuid().nullable(),
+  created_at: isoDateTime,
+  deleted_at: isoDateTime.nullable(),
+});

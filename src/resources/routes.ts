@@ -6,14 +6,15 @@ import { createResource, createResourceBody } from './create-resource.ts';
 import { deleteResource, deleteResourceBody } from './delete-resource.ts';
 import { findResource, listResources } from './repository.ts';
 import { RESOURCE_KINDS } from './kinds.ts';
-import { resourceJson } from './json.ts';
+import { resourceJson, resourceJsonSchema } from './json.ts';
+import { AUTHENTICATED, page, responses } from '../http/responses.ts';
 
 export const resourcesRoutes: RouteModule = (app, deps) => {
   app.addHook('preValidation', requirePlatformAdmin);
 
   app.post(
     '/api/v1/resources',
-    { schema: { tags: ['resources'], summary: 'Record a cloud resource', body: createResourceBody } },
+    { schema: { tags: ['resources'], summary: 'Record a cloud resource', body: createResourceBody, response: responses({ 201: resourceJsonSchema }, [...AUTHENTICATED, 409, 422]) } },
     async (request, reply) => {
       const resource = await createResource(deps.prisma, request.body, deps.now());
       return reply.code(201).send(resourceJson(resource));
@@ -27,6 +28,7 @@ export const resourcesRoutes: RouteModule = (app, deps) => {
         tags: ['resources'],
         summary: 'List cloud resources, oldest first',
         querystring: z.strictObject({ deployment_id: uuid.optional(), kind: z.enum(RESOURCE_KINDS).optional(), ...pageQueryShape }),
+        response: responses({ 200: page(resourceJsonSchema) }),
       },
     },
     async (request) => {
@@ -38,7 +40,7 @@ export const resourcesRoutes: RouteModule = (app, deps) => {
 
   app.get(
     '/api/v1/resources/:id',
-    { schema: { tags: ['resources'], summary: 'One cloud resource', params: idParams } },
+    { schema: { tags: ['resources'], summary: 'One cloud resource', params: idParams, response: responses({ 200: resourceJsonSchema }, [...AUTHENTICATED, 404]) } },
     async (request) => {
       const resource = await findResource(deps.prisma, request.params.id);
       if (!resource) throw new NotFoundError('resource');
@@ -54,6 +56,7 @@ export const resourcesRoutes: RouteModule = (app, deps) => {
         summary: 'Mark a cloud resource deleted (idempotent)',
         params: idParams,
         body: deleteResourceBody,
+        response: responses({ 200: resourceJsonSchema }, [...AUTHENTICATED, 404, 422]),
       },
     },
     async (request) => {

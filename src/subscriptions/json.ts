@@ -1,6 +1,8 @@
 import { moneyJson } from '../money/money.ts';
 import { isoOrNull } from '../http/request-support.ts';
 import type { SubscriptionDetail } from './repository.ts';
+import { z } from 'zod';
+import { isoDateTime, money } from '../http/responses.ts';
 
 export function subscriptionJson(s: SubscriptionDetail) {
   const current = s.segments.find((g) => g.validTo === null) ?? s.segments.at(-1);
@@ -39,3 +41,40 @@ export function subscriptionJson(s: SubscriptionDetail) {
     created_at: s.createdAt.toISOString(),
   };
 }
+
+export const subscriptionJsonSchema = z.strictObject({
+  id: z.uuid(),
+  deployment_id: z.uuid(),
+  status: z.string(),
+  plan: z.strictObject({ code: z.string(), version: z.number().int(), plan_version_id: z.uuid() }).nullable(),
+  started_at: isoDateTime,
+  ended_at: isoDateTime.nullable(),
+  current_period_start: isoDateTime,
+  current_period_end: isoDateTime,
+  trial_ends_at: isoDateTime.nullable(),
+  segments: z.array(
+    z.strictObject({
+      id: z.uuid(),
+      plan_code: z.string(),
+      plan_version: z.number().int(),
+      plan_version_id: z.uuid(),
+      base_price: money,
+      status: z.string(),
+      valid_from: isoDateTime,
+      valid_to: isoDateTime.nullable(),
+    }),
+  ),
+  addons: z.array(
+    z.strictObject({
+      id: z.uuid(),
+      addon_id: z.uuid(),
+      code: z.string(),
+      name: z.string(),
+      unit_price: money,
+      quantity: z.number().int(),
+      attached_at: isoDateTime,
+      detached_at: isoDateTime.nullable(),
+    }),
+  ),
+  created_at: isoDateTime,
+});

@@ -1,7 +1,8 @@
 import type { RouteModule } from '../http/app.ts';
 import { idParams, requirePlatformAdmin } from '../http/request-support.ts';
 import { subscribe, subscribeBody } from './subscribe.ts';
-import { subscriptionJson } from './json.ts';
+import { subscriptionJson, subscriptionJsonSchema } from './json.ts';
+import { AUTHENTICATED, responses } from '../http/responses.ts';
 
 export const subscriptionsRoutes: RouteModule = (app, deps) => {
   app.addHook('preValidation', requirePlatformAdmin);
@@ -14,6 +15,8 @@ export const subscriptionsRoutes: RouteModule = (app, deps) => {
         summary: 'Subscribe a deployment to a plan, or change its plan version and add-ons from effective_at on',
         params: idParams,
         body: subscribeBody,
+        // 201 when the subscription is created, 200 when an existing one changes.
+        response: responses({ 201: subscriptionJsonSchema, 200: subscriptionJsonSchema }, [...AUTHENTICATED, 404, 409, 422]),
       },
     },
     async (request, reply) => {

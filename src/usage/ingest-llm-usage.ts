@@ -7,6 +7,7 @@ import type { Db } from '../platform/database.ts';
 import type { FieldIssue } from '../platform/errors.ts';
 import { parseLlmEvent, type LlmUsageEvent } from './llm-event.ts';
 import { findLlmEventsByGatewayIds, findTenantDeployments, insertLlmEvents } from './repository.ts';
+import { llmUsageEvents } from '../platform/metrics.ts';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 
@@ -137,5 +138,9 @@ export async function ingestLlmUsage(db: Db, events: readonly unknown[], options
   }
 
   const count = (status: IngestStatus) => results.filter((r) => r.status === status).length;
+  for (const status of ['created', 'duplicate', 'conflict', 'invalid'] as const) {
+    const n = count(status);
+    if (n > 0) llmUsageEvents.inc({ outcome: status }, n);
+  }
   return { results, created: count('created'), duplicates: count('duplicate'), conflicts: count('conflict'), invalid: count('invalid') };
 }

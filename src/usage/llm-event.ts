@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { FieldIssue } from '../platform/errors.ts';
 import { formatDecimal, isDecimalString, parseDecimal, trimDecimal } from '../money/decimal.ts';
 import { isCurrencyCode } from '../money/money.ts';
+import { parseInstant } from '../time/instant.ts';
 
 /**
  * The column is NUMERIC(30,12), but a charge must also be billable and shown end to end: one
@@ -75,34 +76,8 @@ const currency = z
   .string({ error: required('must be an ISO 4217 code string') })
   .refine(isCurrencyCode, 'must be an ISO 4217 currency code in capitals, such as "AUD"');
 
-// RFC 3339 / ISO 8601 extended format with seconds and a mandatory offset: an instant, never a
-// wall-clock time whose zone we would have to guess.
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(?:(Z)|([+-])(\d{2})(?::?(\d{2}))?)$/i;
-
-/**
- * The instant a timestamp names, as a canonical UTC string with milliseconds
- * ("2025-03-01T00:00:00.000Z"), or null when it is not a valid timestamp with an offset.
- * Sub-millisecond digits are truncated: occurred_at is TIMESTAMPTZ(3), and the hash must be
- * reproducible from the stored row.
- */
-export function parseInstant(value: string): string | null {
-  const m = INSTANT.exec(value);
-  if (!m) return null;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((part) => Number.parseInt(part ?? '', 10)) as [number, number, number, number, number, number];
-  const millis = Number.parseInt((m[7] ?? '').slice(0, 3).padEnd(3, '0'), 10);
-  const offsetHours = m[8] ? 0 : Number.parseInt(m[10] ?? '0', 10);
-  const offsetMinutes = m[8] ? 0 : Number.parseInt(m[11] ?? '0', 10);
-  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return null;
-  const local = new Date(0);
-  local.setUTCFullYear(year, month - 1, day); // setUTCFullYear, not Date.UTC: years 0-99 stay as written
-  local.setUTCHours(hour, minute, second, millis);
-  if (local.getUTCFullYear() !== year || local.getUTCMonth() !== month - 1 || local.getUTCDate() !== day) return null; // 2025-02-30
-  const sign = m[9] === '-' ? -1 : 1;
-  const instant = new Date(local.getTime() - sign * (offsetHours * 60 + offsetMinutes) * 60_000);
-  const utcYear = instant.getUTCFullYear();
-  if (Number.isNaN(utcYear) || utcYear < 1 || utcYear > 9999) return null;
-  return instant.toISOString();
-}
+// RFC 3339 / ISO 8601 with seconds and a mandatory offset, read by the one instant parser.
+export { parseInstant } from '../time/instant.ts';
 
 const instant = z
   .string({ error: required('must be an ISO 8601 timestamp string') })

@@ -5,6 +5,7 @@ import { authorize, type RouteModule } from '../http/app.ts';
 import { ConflictError, ValidationError } from '../platform/errors.ts';
 import { ingestLlmUsage, MAX_EVENTS_PER_REQUEST, type IngestEventResult } from './ingest-llm-usage.ts';
 import { llmUsageEventSchema } from './llm-event.ts';
+import { AUTHENTICATED, responses } from '../http/responses.ts';
 
 const batchSchema = z.object({
   events: z
@@ -19,8 +20,6 @@ const envelopeSchema = z.object({ events: z.array(z.unknown()).min(1).max(MAX_EV
 
 /** For OpenAPI only: see the validatorCompiler note below. */
 const bodySchema = z.union([llmUsageEventSchema, batchSchema]);
-
-const errorSchema = z.looseObject({ error: z.string(), message: z.string(), field: z.string().optional() });
 
 const singleResultSchema = z.object({
   status: z.enum(['created', 'duplicate']),
@@ -74,15 +73,7 @@ export const usageRoutes: RouteModule = (app, deps) => {
           'Idempotent on gateway_request_id: a replay with the same body answers duplicate with the stored id; the same id with another body is a conflict and changes nothing. ' +
           'Single form: 201 created, 200 duplicate, 409 conflict, 422 invalid. Batch form: always 200 with a result per event.',
         body: bodySchema,
-        response: {
-          200: z.union([singleResultSchema, batchResultSchema]),
-          201: singleResultSchema,
-          400: errorSchema,
-          401: errorSchema,
-          403: errorSchema,
-          409: errorSchema,
-          422: errorSchema,
-        },
+        response: responses({ 200: z.union([singleResultSchema, batchResultSchema]), 201: singleResultSchema }, [...AUTHENTICATED, 409, 422]),
       },
       // The body schema above documents the request; it does not validate it. Validating the
       // batch as a whole would reject 999 good events for one bad one, so the handler checks the

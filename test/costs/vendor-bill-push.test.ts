@@ -9,6 +9,7 @@ import { FinanceUnavailableError } from '../../src/costs/finance-client.ts';
 import { ingestInvoice } from '../../src/costs/ingest-invoice.ts';
 import { pushVendorBillForInvoice } from '../../src/costs/push-vendor-bill.ts';
 import { syncBillingHistory } from '../../src/costs/sync-billing-history.ts';
+import { syncCosts } from '../../src/costs/sync-costs.ts';
 import { loadConfig } from '../../src/platform/config.ts';
 import { useTestApp } from '../support/app.ts';
 import { addInvoice, csvOf, csvRow, FINANCE_SECRET, startFakeFinance, startFakeProvider, type FakeFinance, type FakeProvider } from './fakes.ts';
@@ -36,8 +37,8 @@ async function ingested(uuid: string, csv: string, amount: string, period = '202
 }
 
 const financeOptions = () => ({ financeUrl: finance.url, jwtSecret: FINANCE_SECRET });
-const push = (uuid: string, o: { finance?: ReturnType<typeof financeOptions> | null } = {}) =>
-  pushVendorBillForInvoice({ prisma: ctx().db.prisma, finance: o.finance === undefined ? financeOptions() : o.finance, now }, { invoiceUuid: uuid });
+const push = (uuid: string, o: { finance?: ReturnType<typeof financeOptions> | null; redeliver?: boolean } = {}) =>
+  pushVendorBillForInvoice({ prisma: ctx().db.prisma, finance: o.finance === undefined ? financeOptions() : o.finance, now }, { invoiceUuid: uuid, redeliver: o.redeliver ?? false });
 const header = (uuid: string) => ctx().db.prisma.providerInvoice.findUniqueOrThrow({ where: { invoiceUuid: uuid } });
 
 describe('vendor-bill-push', () => {
@@ -121,6 +122,32 @@ describe('vendor-bill-push', () => {
     expect(h.pushStatus).toBe('failed');
     expect(h.pushError).toBe('finance rejected the bill: HTTP 422 {"error":"validation_failed","details":[{"path":"period","message":"period is closed"}]}');
     expect(h.pushedChecksum).toBeNull();
+    expect(h.refusedChecksum).toBe(h.csvChecksum);
+  });
+
+  it('a refused bill is not sent again while its CSV is unchanged (also by costs:sync --all); --redeliver or a changed CSV sends it', async () => {
+    const requests = finance.requests.length;
+    expect(await push('inv-3')).toEqual({ invoiceUuid: 'inv-3', status: 'unchanged', refused: true });
+    const sync = (redeliver: boolean) =>
+      syncCosts({ prisma: ctx().db.prisma, provider: provider.client(), finance: financeOptions(), now: () => now }, { all: true, redeliver });
+    const summary = await sync(false);
+    expect(summary.pushes.refused_before).toBe(1);
+    expect(finance.requests.slice(requests).filter((r) => JSON.stringify(r).includes('inv-3'))).toHaveLength(0);
+    expect(finance.requests.length - requests).toBe(summary.pushes.pushed); // only other invoices' pending pushes, if any
+    expect((await header('inv-3')).pushStatus).toBe('failed');
+
+    // Asked to: sent again (finance refuses once more here, and it is remembered again).
+    finance.failNext(1, 422, { error: 'validation_failed' });
+    expect(await push('inv-3', { redeliver: true })).toMatchObject({ status: 'failed' });
+    expect(await push('inv-3', { redeliver: true })).toMatchObject({ status: 'pushed', action: 'created' });
+    expect(await header('inv-3')).toMatchObject({ pushStatus: 'pushed', refusedChecksum: null });
+
+    // A changed CSV after a refusal is sent without being asked.
+    await ingested('inv-5', csvOf([csvRow({ description: 'web-1 (s)', usd: '$5.00' })]), '5.00');
+    finance.failNext(1, 422, { error: 'validation_failed' });
+    expect(await push('inv-5')).toMatchObject({ status: 'failed' });
+    await ingested('inv-5', csvOf([csvRow({ description: 'web-1 (s)', usd: '$6.00' })]), '6.00');
+    expect(await push('inv-5')).toMatchObject({ status: 'pushed' });
   });
 
   it('without FINANCE_URL the push is skipped and recorded; the ingest is not affected', async () => {

@@ -67,12 +67,13 @@ describe('month close', () => {
     expect(dry.regenerated).toBe(1);
     const change = dry.changes![0]!;
     expect(change.action).toBe('would_regenerate');
-    expect(change.old_totals).toEqual({ subtotal: { amount_minor: 6422, currency: 'AUD', formatted: '64.22' }, tax: { amount_minor: 642, currency: 'AUD', formatted: '6.42' }, total: { amount_minor: 7064, currency: 'AUD', formatted: '70.64' } });
-    expect(change.new_totals).toEqual({ subtotal: { amount_minor: 6547, currency: 'AUD', formatted: '65.47' }, tax: { amount_minor: 655, currency: 'AUD', formatted: '6.55' }, total: { amount_minor: 7202, currency: 'AUD', formatted: '72.02' } });
+    const aud = (amount_minor: number, formatted: string) => ({ amount_minor, currency: 'AUD', formatted });
+    expect(change.old_totals).toEqual({ subtotal: aud(6422, '64.22'), tax: aud(642, '6.42'), total: aud(7064, '70.64') });
+    expect(change.new_totals).toEqual({ subtotal: aud(6547, '65.47'), tax: aud(655, '6.55'), total: aud(7202, '72.02') });
     expect(change.lines).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ kind: 'llm_usage', old_amount: null, new_amount: { amount_minor: 125, currency: 'AUD', formatted: '1.25' } }),
-        expect.objectContaining({ kind: 'tax', old_amount: { amount_minor: 642, currency: 'AUD', formatted: '6.42' }, new_amount: { amount_minor: 655, currency: 'AUD', formatted: '6.55' } }),
+        expect.objectContaining({ kind: 'llm_usage', old_amount: null, new_amount: aud(125, '1.25') }),
+        expect.objectContaining({ kind: 'tax', old_amount: aud(642, '6.42'), new_amount: aud(655, '6.55') }),
       ]),
     );
     // A dry run writes nothing.
