@@ -7,6 +7,8 @@ import { resourcesRoutes } from '../resources/routes.ts';
 import { usageRoutes } from '../usage/routes.ts';
 import { invoicingRoutes } from '../invoicing/routes.ts';
 import { costsRoutes } from '../costs/routes.ts';
+import { documentsRoutes } from '../documents/routes.ts';
+import { reportsRoutes } from '../reports/routes.ts';
 
 export const allRoutes: RouteModule[] = [
   tenantsRoutes,
@@ -17,4 +19,6 @@ export const allRoutes: RouteModule[] = [
   usageRoutes,
   invoicingRoutes,
   costsRoutes,
+  documentsRoutes,
+  reportsRoutes,
 ];

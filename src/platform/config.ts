@@ -1,5 +1,6 @@
 // The one place the environment is read. Everything else receives a Config.
 import { z } from 'zod';
+import { normalizeAbn } from '../tenants/abn.ts';
 
 const DEV_JWT_SECRET = 'dev-only-secret-do-not-use-in-production-0123456789';
 
@@ -25,6 +26,11 @@ const schema = z.object({
   PROVIDER_TOKEN: z.preprocess(unsetWhenEmpty, z.string().optional()),
   FINANCE_URL: optionalUrl,
   FINANCE_JWT_SECRET: z.preprocess(unsetWhenEmpty, z.string().min(32, 'must be at least 32 characters').optional()),
+  // Us, as a tax invoice names the supplier.
+  SUPPLIER_LEGAL_NAME: z.string().min(1).default('Example Platform Pty Ltd'),
+  SUPPLIER_ABN: z.preprocess(unsetWhenEmpty, z.string().refine((v) => normalizeAbn(v) !== null, 'is not a valid ABN (11 digits whose ATO check digit holds)').optional()),
+  SUPPLIER_ADDRESS: z.preprocess(unsetWhenEmpty, z.string().optional()),
+  SUPPLIER_EMAIL: z.preprocess(unsetWhenEmpty, z.email().optional()),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;

@@ -1,0 +1,3 @@
+import type { RouteModule } from '../http/app.ts';
+
+export const reportsRoutes: RouteModule = () => {};
