@@ -5,6 +5,7 @@ import { parsePeriod } from '../src/invoicing/period.ts';
 import { startRuntime } from '../src/platform/runtime.ts';
 import { invoiceReport, summaryTable } from './lib/report.ts';
 import { seedPilotScenario } from './lib/pilot-scenario.ts';
+import { demoMargin } from './lib/demo-margin.ts';
 
 const runtime = await startRuntime();
 const { prisma } = runtime;
@@ -20,6 +21,7 @@ try {
     console.log(summaryTable(summary));
     if (pass === 'first close') console.log(`\n${await invoiceReport(prisma, 'pilot', period.start)}`);
   }
+  console.log(`\n== Revenue, cost and margin, ${period.key}\n${await demoMargin(prisma, { config: runtime.config })}`);
   await runtime.shutdown(0);
 } catch (error) {
   console.error(error);

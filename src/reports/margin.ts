@@ -154,7 +154,8 @@ export function buildMarginReport(inputs: MarginInputs): MarginReport {
       }),
     );
   }
-  const rate = (from: string): ScaledDecimal => (from === c ? { amount: 1n, scale: 0 } : parseDecimalOrScientific(inputs.rates.get(`${from}>${c}`)!));
+  // Every rate an amount needs was checked above; a pair left unchecked only ever multiplies zeros.
+  const rate = (from: string): ScaledDecimal => (from === c ? { amount: 1n, scale: 0 } : parseDecimalOrScientific(inputs.rates.get(`${from}>${c}`) ?? '0'));
 
   const money = (d: ScaledDecimal): ReportMoney => {
     const minor = roundDecimal(d, exp);
