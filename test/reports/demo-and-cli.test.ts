@@ -72,7 +72,7 @@ describe('CLIs', () => {
     const missing = cli('invoices-document.ts', '--id', '00000000-0000-4000-8000-000000000000');
     expect(missing.code).toBe(1);
     expect(missing.out).toContain('invoice not found');
-  });
+  }, 180_000); // five subprocesses, each starting Node and Prisma
 
   it('report:margin prints the table and writes the CSV; report:reconciliation prints the split and the leaks', async () => {
     const margin = cli('report-margin.ts', '--period', '2026-04', '--csv', join(dir, 'm.csv'));
@@ -88,5 +88,5 @@ describe('CLIs', () => {
     const noRate = cli('report-margin.ts', '--period', '2026-04', '--currency', 'NZD');
     expect(noRate.code).toBe(1);
     expect(noRate.out).toContain('no exchange rate AUD→NZD, USD→NZD for 2026-04');
-  });
+  }, 180_000);
 });
