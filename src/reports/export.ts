@@ -1,7 +1,7 @@
 // Invoice and adjustment-note export as CSV, streamed: invoices are read in keyset batches (by
 // id), each batch's rows are handed to csv-stringify as they come, and the HTTP reply streams the
 // result. Memory stays bounded by one batch, whatever the period's size.
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Db } from '../platform/database.ts';
 import type { Period } from '../invoicing/period.ts';
@@ -148,10 +148,12 @@ export async function* adjustmentNoteExportRecords(db: Db, period: Period, optio
   }
 }
 
-/** Records → CSV text stream (csv-stringify), header first; back-pressure flows to the generator. */
+/**
+ * Records → CSV text stream (csv-stringify), header first. Back-pressure flows to the generator,
+ * and a client that goes away destroys the pipeline, which stops the generator (no more batches
+ * are read). A database error mid-stream cuts the response: the status line is already sent.
+ */
 export function csvStream(records: AsyncIterable<Record<string, string>>, columns: readonly string[]): Readable {
   const source = Readable.from(records, { objectMode: true, highWaterMark: 64 });
-  const csv = stringify({ header: true, columns: [...columns] });
-  source.on('error', (error) => csv.destroy(error));
-  return source.pipe(csv);
+  return pipeline(source, stringify({ header: true, columns: [...columns] }), () => {});
 }
