@@ -1,6 +1,9 @@
-// Invoice and adjustment-note export as CSV, streamed: invoices are read in keyset batches (by
-// id), each batch's rows are handed to csv-stringify as they come, and the HTTP reply streams the
-// result. Memory stays bounded by one batch, whatever the period's size.
+// Invoice and adjustment-note export as CSV, streamed: documents are read in keyset batches on
+// (tenant_id, id), which the (tenant_id, period_start) indexes serve in order, so each batch costs
+// the same however far into the period it is; tenant slugs are looked up per batch (a join would
+// make the planner walk the tenants table from the start every batch). Each batch's rows are handed
+// to csv-stringify as they come, and the HTTP reply streams the result. Memory stays bounded by
+// one batch, whatever the period's size.
 import { pipeline, Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Db } from '../platform/database.ts';
@@ -11,6 +14,11 @@ import { formatDecimal, parseDecimalOrScientific, trimDecimal } from '../money/d
 export const EXPORT_BATCH = 500;
 const FIRST_ID = '00000000-0000-0000-0000-000000000000';
 
+async function slugsOf(db: Db, tenantIds: string[]): Promise<Map<string, string>> {
+  const rows = await db.$queryRaw<{ id: string; slug: string }[]>`SELECT id::text, slug FROM tenants WHERE id = ANY(${[...new Set(tenantIds)]}::uuid[])`;
+  return new Map(rows.map((r) => [r.id, r.slug]));
+}
+
 const plain = (d: string) => formatDecimal(trimDecimal(parseDecimalOrScientific(d)));
 const iso = (d: Date | null) => (d ? d.toISOString() : '');
 
@@ -19,6 +27,7 @@ export const INVOICE_LINE_COLUMNS = [...INVOICE_COLUMNS, 'line_no', 'deployment'
 
 interface InvoiceHead {
   id: string;
+  tenant_id: string;
   number: string | null;
   status: string;
   tenant_slug: string;
@@ -49,15 +58,17 @@ function invoiceRecord(h: InvoiceHead, period: Period): Record<string, string> {
 /** One record per invoice line (or per invoice with `lines: false`), batch after batch. */
 export async function* invoiceExportRecords(db: Db, period: Period, options: { lines: boolean; batch?: number }): AsyncGenerator<Record<string, string>> {
   const batch = options.batch ?? EXPORT_BATCH;
-  let after = FIRST_ID;
+  let after = { tenantId: FIRST_ID, id: FIRST_ID };
   for (;;) {
-    const heads = await db.$queryRaw<InvoiceHead[]>`
-      SELECT i.id::text, i.number, i.status::text, t.slug AS tenant_slug, i.currency::text, i.issued_at, i.due_at, i.subtotal_minor, i.tax_minor, i.total_minor
-        FROM tenant_invoices i JOIN tenants t ON t.id = i.tenant_id
-       WHERE i.period_start = ${period.start}::timestamptz AND i.id > ${after}::uuid
-       ORDER BY i.id LIMIT ${batch}`;
-    if (heads.length === 0) return;
-    after = heads.at(-1)!.id;
+    const rows = await db.$queryRaw<Omit<InvoiceHead, 'tenant_slug'>[]>`
+      SELECT i.id::text, i.tenant_id::text, i.number, i.status::text, i.currency::text, i.issued_at, i.due_at, i.subtotal_minor, i.tax_minor, i.total_minor
+        FROM tenant_invoices i
+       WHERE i.period_start = ${period.start}::timestamptz AND (i.tenant_id, i.id) > (${after.tenantId}::uuid, ${after.id}::uuid)
+       ORDER BY i.tenant_id, i.id LIMIT ${batch}`;
+    if (rows.length === 0) return;
+    after = { tenantId: rows.at(-1)!.tenant_id, id: rows.at(-1)!.id };
+    const slugs = await slugsOf(db, rows.map((r) => r.tenant_id));
+    const heads: InvoiceHead[] = rows.map((r) => ({ ...r, tenant_slug: slugs.get(r.tenant_id) ?? r.tenant_id }));
     if (!options.lines) {
       for (const h of heads) yield invoiceRecord(h, period);
       continue;
@@ -96,15 +107,20 @@ export const NOTE_LINE_COLUMNS = [...NOTE_COLUMNS, 'line_no', 'deployment', 'kin
 
 export async function* adjustmentNoteExportRecords(db: Db, period: Period, options: { lines: boolean; batch?: number }): AsyncGenerator<Record<string, string>> {
   const batch = options.batch ?? EXPORT_BATCH;
-  let after = FIRST_ID;
+  let after = { tenantId: FIRST_ID, id: FIRST_ID };
   for (;;) {
-    const heads = await db.$queryRaw<{ id: string; number: string; invoice_number: string | null; tenant_slug: string; currency: string; issued_at: Date; reason: string; subtotal_delta_minor: bigint; tax_delta_minor: bigint; total_delta_minor: bigint }[]>`
-      SELECT n.id::text, n.number, i.number AS invoice_number, t.slug AS tenant_slug, n.currency::text, n.issued_at, n.reason, n.subtotal_delta_minor, n.tax_delta_minor, n.total_delta_minor
-        FROM adjustment_notes n JOIN tenant_invoices i ON i.id = n.invoice_id JOIN tenants t ON t.id = n.tenant_id
-       WHERE n.period_start = ${period.start}::timestamptz AND n.id > ${after}::uuid
-       ORDER BY n.id LIMIT ${batch}`;
-    if (heads.length === 0) return;
-    after = heads.at(-1)!.id;
+    const rows = await db.$queryRaw<{ id: string; tenant_id: string; number: string; invoice_id: string; currency: string; issued_at: Date; reason: string; subtotal_delta_minor: bigint; tax_delta_minor: bigint; total_delta_minor: bigint }[]>`
+      SELECT n.id::text, n.tenant_id::text, n.number, n.invoice_id::text, n.currency::text, n.issued_at, n.reason, n.subtotal_delta_minor, n.tax_delta_minor, n.total_delta_minor
+        FROM adjustment_notes n
+       WHERE n.period_start = ${period.start}::timestamptz AND (n.tenant_id, n.id) > (${after.tenantId}::uuid, ${after.id}::uuid)
+       ORDER BY n.tenant_id, n.id LIMIT ${batch}`;
+    if (rows.length === 0) return;
+    after = { tenantId: rows.at(-1)!.tenant_id, id: rows.at(-1)!.id };
+    const slugs = await slugsOf(db, rows.map((r) => r.tenant_id));
+    const invoiceNumbers = new Map(
+      (await db.$queryRaw<{ id: string; number: string | null }[]>`SELECT id::text, number FROM tenant_invoices WHERE id = ANY(${rows.map((r) => r.invoice_id)}::uuid[])`).map((r) => [r.id, r.number]),
+    );
+    const heads = rows.map((r) => ({ ...r, tenant_slug: slugs.get(r.tenant_id) ?? r.tenant_id, invoice_number: invoiceNumbers.get(r.invoice_id) ?? null }));
     const lines = options.lines
       ? await db.$queryRaw<{ note_id: string; line_no: number; deployment: string | null; kind: string; description: string; old_amount_minor: bigint; new_amount_minor: bigint; delta_minor: bigint }[]>`
           SELECT l.note_id::text, l.line_no, d.slug AS deployment, l.kind::text, l.description, l.old_amount_minor, l.new_amount_minor, l.delta_minor
