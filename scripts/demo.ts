@@ -9,6 +9,7 @@ import { receivablesSettings } from '../src/receivables/settings.ts';
 import { startRuntime } from '../src/platform/runtime.ts';
 import { invoiceReport, summaryTable } from './lib/report.ts';
 import { seedPilotScenario } from './lib/pilot-scenario.ts';
+import { demoMargin } from './lib/demo-margin.ts';
 
 const LOG_FILE = '.data/demo.log';
 const runtime = await startRuntime({ logFile: LOG_FILE });
@@ -44,6 +45,7 @@ try {
   const issue = await issueDrafts({ prisma, now: new Date(), receivables: receivablesSettings(runtime.config) }, { period, tenantId: pilot.id, actor: 'demo' });
   console.log(`\n== Issue ${period.key}: ${issue.issued > 0 ? `issued ${issue.invoices.map((i) => i.number).join(', ')}` : 'already issued (nothing to do)'}`);
   console.log(`\n${await invoiceReport(prisma, 'pilot', period.start)}`);
+  console.log(`\n== Revenue, cost and margin, ${period.key}\n${await demoMargin(prisma, { config: runtime.config })}`);
   console.log(
     '\nNext: `npm start` runs the API and the workers. At start-up its catch-up closes any of the last\n' +
       '3 ended months that has no completed close yet, so expect pilot invoices for those months too,\n' +

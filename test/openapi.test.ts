@@ -27,7 +27,8 @@ describe('OpenAPI document', () => {
       const success = Object.keys(responses).filter((s) => /^2\d\d$/.test(s));
       if (success.length === 0) problems.push(`${key}: no 2xx response`);
       for (const [status, response] of Object.entries(responses)) {
-        const schema = response.content?.['application/json']?.schema;
+        // JSON, or for a document or a CSV export the media type it answers with.
+        const schema = response.content?.['application/json']?.schema ?? Object.values(response.content ?? {})[0]?.schema;
         if (!schema || (schema.type === undefined && !('anyOf' in schema) && !('oneOf' in schema) && !('$ref' in schema))) {
           problems.push(`${key}: ${status} has no JSON schema`);
         }

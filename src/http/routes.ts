@@ -8,6 +8,8 @@ import { usageRoutes } from '../usage/routes.ts';
 import { invoicingRoutes } from '../invoicing/routes.ts';
 import { costsRoutes } from '../costs/routes.ts';
 import { operationsRoutes } from '../operations/routes.ts';
+import { documentsRoutes } from '../documents/routes.ts';
+import { reportsRoutes } from '../reports/routes.ts';
 
 export const allRoutes: RouteModule[] = [
   tenantsRoutes,
@@ -19,4 +21,6 @@ export const allRoutes: RouteModule[] = [
   invoicingRoutes,
   costsRoutes,
   operationsRoutes,
+  documentsRoutes,
+  reportsRoutes,
 ];

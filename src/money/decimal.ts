@@ -118,3 +118,28 @@ export function divideHalfAwayFromZero(numerator: bigint, denominator: bigint): 
 export function ratioToDecimal(numerator: bigint, denominator: bigint, scale = 6): ScaledDecimal {
   return trimDecimal({ amount: divideHalfAwayFromZero(numerator * 10n ** BigInt(scale), denominator), scale });
 }
+
+/** a + b, exact. */
+export function addDecimal(a: ScaledDecimal, b: ScaledDecimal): ScaledDecimal {
+  const scale = Math.max(a.scale, b.scale);
+  return { amount: rescale(a, scale) + rescale(b, scale), scale };
+}
+
+/** a × b, exact. */
+export function multiplyDecimal(a: ScaledDecimal, b: ScaledDecimal): ScaledDecimal {
+  return { amount: a.amount * b.amount, scale: a.scale + b.scale };
+}
+
+/** Rounds to `scale` digits once, half away from zero, and returns the scaled integer (minor units for a currency's exponent). */
+export function roundDecimal(d: ScaledDecimal, scale: number): bigint {
+  if (scale >= d.scale) return rescale(d, scale);
+  return divideHalfAwayFromZero(d.amount, 10n ** BigInt(d.scale - scale));
+}
+
+/** numerator / denominator × 100, rounded once to `scale` digits, half away from zero; null when the denominator is 0. */
+export function percentOf(numerator: ScaledDecimal, denominator: ScaledDecimal, scale = 1): ScaledDecimal | null {
+  if (denominator.amount === 0n) return null;
+  const common = Math.max(numerator.scale, denominator.scale);
+  const n = rescale(numerator, common) * 100n * 10n ** BigInt(scale);
+  return { amount: divideHalfAwayFromZero(n, rescale(denominator, common)), scale };
+}
