@@ -1,4 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import type { Config } from './config.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
@@ -27,7 +28,20 @@ export async function resolveDatabase(config: Config): Promise<DatabaseHandle> {
   return { url: embedded.url, release: () => embedded.stop() };
 }
 
+const pools = new WeakMap<PrismaClient, pg.Pool>();
+
 export function createPrisma(url: string, options: { max?: number } = {}): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: url, max: options.max ?? 10 });
-  return new PrismaClient({ adapter });
+  // Our own pool, handed to the adapter (which ends it on $disconnect), so the bulk paths Prisma
+  // cannot express (COPY FROM STDIN) share its connections: see pgPoolOf.
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(prisma, pool);
+  return prisma;
+}
+
+/** The node-postgres pool behind a client made by createPrisma: for COPY, which Prisma has no API for. */
+export function pgPoolOf(prisma: PrismaClient): pg.Pool {
+  const pool = pools.get(prisma);
+  if (!pool) throw new Error('this Prisma client was not made by createPrisma; it has no pg pool to share');
+  return pool;
 }
