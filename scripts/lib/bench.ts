@@ -94,18 +94,19 @@ export function peakRssMb(): number {
 }
 
 /**
- * Runs `total` calls of `fn` from `clients` concurrent loops; each call's latency is recorded.
+ * Runs `total` calls of `fn` from `clients` concurrent loops (fn gets the call's number and its
+ * loop's); each call's latency is recorded.
  * Returns the wall time and the latencies.
  */
-export async function load(clients: number, total: number, fn: (i: number) => Promise<void>): Promise<{ seconds: number; latenciesMs: number[] }> {
+export async function load(clients: number, total: number, fn: (i: number, client: number) => Promise<void>): Promise<{ seconds: number; latenciesMs: number[] }> {
   const latenciesMs: number[] = [];
   let next = 0;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: clients }, async () => {
+    Array.from({ length: clients }, async (_, client) => {
       for (let i = next++; i < total; i = next++) {
         const t = performance.now();
-        await fn(i);
+        await fn(i, client);
         latenciesMs.push(performance.now() - t);
       }
     }),
