@@ -1,7 +1,7 @@
 // npm run bench:csv [-- --lines 100000] [--keep]
 // Generates a provider invoice CSV (not committed: .bench/ is git-ignored), serves it from a
 // local HTTP server standing in for the provider (streamed from the file, so the bench process
-// does not hold it), and runs the real ingest against the database (embedded, or DATABASE_URL):
+// does not hold it), and runs the real ingest against a fresh database (on the embedded server or DATABASE_URL's):
 // an ingest into an empty invoice, a no-op re-ingest and a changed-CSV replace. Beside it, the
 // baseline: COPY of the same file into a scratch table (the floor for loading these rows), and
 // the ratio. Memory: RSS sampled during each ingest, above the process's idle RSS just before it.
@@ -22,7 +22,7 @@ import { pgPoolOf } from '../src/platform/database.ts';
 import { createProviderClient } from '../src/costs/provider-client.ts';
 import { syncBillingHistory } from '../src/costs/sync-billing-history.ts';
 import { microsToUsd } from '../src/costs/usd.ts';
-import { startRuntime } from '../src/platform/runtime.ts';
+import { freshBenchDatabase } from './lib/bench.ts';
 
 const { values } = parseArgs({ options: { lines: { type: 'string', default: '100000' }, keep: { type: 'boolean', default: false } } });
 if (!/^\d+$/.test(values.lines) || Number.parseInt(values.lines, 10) < 1) {
@@ -149,11 +149,12 @@ const amounts = await (async () => {
 })();
 const generateMs = performance.now() - generatedAt;
 
-const runtime = await startRuntime({ handleSignals: true });
+// A database of its own (created, migrated, dropped at the end unless --keep): never the one you work in.
+const db = await freshBenchDatabase('invoicing_bench_csv');
 const state = { file: firstFile, amount: amounts.first };
 const provider = await startProvider(state);
 const client = createProviderClient({ baseUrl: provider.url, token: TOKEN });
-const prisma = runtime.prisma;
+const prisma = db.prisma;
 
 async function cleanUp(): Promise<void> {
   await prisma.$executeRaw`DELETE FROM provider_invoices WHERE invoice_uuid = ${UUID}`; // cascades to its lines
@@ -212,7 +213,7 @@ try {
     table.push(['  replace + match (set-based, same transaction)', ms(r.timings.storeMs), perSecond(r.lineCount, r.timings.storeMs), '', 'delete, INSERT ... SELECT from staging joined to cloud_resources, header']);
   }
   table.push(['re-ingest of the same CSV (no-op)', ms(noop.result.timings.totalMs), '', mb(noop.peakAboveIdleMb), `${noop.result.status}: streamed and hashed, rolled back, no write`]);
-  console.log(`invoice CSV ingest, ${LINES.toLocaleString('en-US')} lines, database ${new URL(runtime.databaseUrl).host}${new URL(runtime.databaseUrl).pathname}`);
+  console.log(`invoice CSV ingest, ${LINES.toLocaleString('en-US')} lines, database ${db.name}`);
   console.log(table.toString());
   const seconds = (n: number) => Number((n / 1000).toFixed(3));
   console.log(
@@ -231,10 +232,11 @@ try {
   if (!values.keep) await cleanUp();
   await client.close();
   provider.server.close();
-  await runtime.shutdown(0);
+  await db.close({ keep: values.keep });
 } catch (error) {
   console.error(error);
   await client.close();
   provider.server.close();
-  await runtime.shutdown(1);
+  await db.close({ keep: values.keep });
+  process.exitCode = 1;
 }
