@@ -84,8 +84,15 @@ export async function ingestInvoice(deps: IngestInvoiceDeps, input: { invoiceUui
 
   const client = await pgPoolOf(prisma).connect();
   let broken: Error | undefined;
+  let open = false;
+  const rollback = async () => {
+    if (!open) return;
+    open = false;
+    await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+  };
   try {
     await client.query('BEGIN');
+    open = true;
     // The header's row lock first: a concurrent ingest of this invoice waits here, then finds our checksum.
     const [locked] = await run<InvoiceHeaderRow>(client, findHeaderSql(invoiceUuid, 'update'));
     if (!locked) throw new NotFoundError('provider_invoice');
@@ -96,7 +103,8 @@ export async function ingestInvoice(deps: IngestInvoiceDeps, input: { invoiceUui
     try {
       loaded = await deps.provider.streamInvoiceCsv(invoiceUuid, (body) => streamIntoCostLines(client, locked.id, body));
     } catch (error) {
-      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      // Roll back first: the header's row lock must go before recordIngestError updates that row.
+      await rollback();
       if (error instanceof InvoiceCsvError) {
         await recordIngestError(prisma, invoiceUuid, error.message, { markFailed: true, now });
         deps.logger?.warn({ invoiceUuid, row: error.rowNumber, reason: error.reason }, 'invoice CSV refused; stored lines kept');
@@ -110,7 +118,7 @@ export async function ingestInvoice(deps: IngestInvoiceDeps, input: { invoiceUui
 
     if (locked.csv_checksum === checksum) {
       // The stored lines already come from this very CSV: undo the rewrite, keep the line ids.
-      await client.query('ROLLBACK');
+      await rollback();
       // The file that failed in between was fixed back to the stored one: the lines are already right.
       if (locked.ingest_status !== 'ingested') await markRecovered(prisma, locked.id, now);
       return {
@@ -135,6 +143,7 @@ export async function ingestInvoice(deps: IngestInvoiceDeps, input: { invoiceUui
         ? (await deps.boss.send(QUEUES.vendorBillPush, { invoiceUuid }, { singletonKey: invoiceUuid, db: { executeSql: (text, values) => client.query(text, values) } })) !== null
         : false;
     await client.query('COMMIT');
+    open = false;
 
     const outcome: IngestInvoiceOutcome = {
       invoiceUuid,
@@ -152,7 +161,7 @@ export async function ingestInvoice(deps: IngestInvoiceDeps, input: { invoiceUui
     );
     return outcome;
   } catch (error) {
-    if (!broken) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+    await rollback();
     throw error;
   } finally {
     // A connection that could not even roll back is discarded rather than returned to the pool.
