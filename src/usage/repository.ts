@@ -3,10 +3,9 @@
 // as one event. Money stays text until PostgreSQL casts it to numeric. The hot path: queryRows
 // sends them straight to the pg pool (bench:intake), and every result column is text.
 //
-// Indexes (EXPLAIN on bench:intake's data, 1,000,000 events):
-// - ownership: tenants_pkey and deployments_pkey, one index probe per distinct pair.
-// - insert: ON CONFLICT arbitrates on llm_usage_events_gateway_request_id_key.
-// - classification: Index Scan using llm_usage_events_gateway_request_id_key (gateway_request_id = ANY (...)).
+// Indexes: ownership by tenants_pkey / deployments_pkey; the insert arbitrates on
+// llm_usage_events_gateway_request_id_key; classification is an Index Scan using
+// llm_usage_events_gateway_request_id_key (gateway_request_id = ANY (...)). EXPLAIN below.
 import { Prisma } from '../generated/prisma/client.ts';
 import { queryRows, type Db } from '../platform/database.ts';
 import type { LlmUsageEvent } from './llm-event.ts';
@@ -48,10 +47,14 @@ export interface InsertedRow {
  * findLlmEventsByGatewayIds tell which). The caller passes each gateway_request_id at most once.
  *
  * The ownership join is in the INSERT so that a request whose events are all new and valid (the
- * gateway's normal case) costs one round trip. Plan (EXPLAIN, bench:intake data): Insert on
- * llm_usage_events, Conflict Arbiter Indexes: llm_usage_events_gateway_request_id_key <- Nested
- * Loop <- Function Scan on unnest e, Index Scan using deployments_pkey (id = e.deployment_id),
- * Index Scan using tenants_pkey (id = e.tenant_id).
+ * gateway's normal case) costs one round trip. EXPLAIN ANALYZE of a batch of 500 (bench:intake):
+ *   Insert on llm_usage_events  Conflict Arbiter Indexes: llm_usage_events_gateway_request_id_key
+ *     -> Sort (e.ord) -> Nested Loop
+ *          -> Hash Join (e.deployment_id = d.id AND e.tenant_id = d.tenant_id)
+ *               -> Function Scan on e (unnest)   -> Hash -> Seq Scan on deployments d (one row in the bench;
+ *                  with many deployments the planner probes deployments_pkey instead)
+ *          -> Index Scan using tenants_pkey (id = e.tenant_id), Filter: currency = billing_currency
+ *   12.5 ms, of which the two foreign-key checks 4.5 ms.
  */
 export async function insertLlmEvents(db: Db, events: readonly LlmUsageEvent[], receivedAt: Date): Promise<InsertedRow[]> {
   if (events.length === 0) return [];
