@@ -1,6 +1,6 @@
 // The SQL for LLM usage ingestion. Every query is set-based: arrays go in as single parameters
-// and unnest() turns them into rows, so a batch of 1,000 events costs the same three round trips
-// as one event. Money stays text until PostgreSQL casts it to numeric. The hot path: queryRows
+// and unnest() turns them into rows, so a batch of 1,000 events costs the same round trips as one
+// event (one when all are new and owned, at most three). Money stays text until PostgreSQL casts it to numeric. The hot path: queryRows
 // sends them straight to the pg pool (bench:intake), and every result column is text.
 //
 // Indexes: ownership by tenants_pkey / deployments_pkey; the insert arbitrates on
