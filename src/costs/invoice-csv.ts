@@ -178,6 +178,13 @@ export async function* decodeCsvText(body: AsyncIterable<Uint8Array>, hash: Hash
   }
 }
 
+/** csvChecksum of a response body's decoded text, streamed: the body is never held whole. */
+export async function csvChecksumOfBody(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const hash = csvHasher();
+  for await (const text of decodeCsvText(body, hash)) void text;
+  return hash.digest('hex');
+}
+
 /** A sha256 to feed chunk by chunk (decodeCsvText); its hex digest equals csvChecksum of the same text. */
 export function csvHasher(): Hash {
   return createHash('sha256');
