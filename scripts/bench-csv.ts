@@ -1,21 +1,28 @@
 // npm run bench:csv [-- --lines 100000] [--keep]
 // Generates a provider invoice CSV (not committed: .bench/ is git-ignored), serves it from a
-// local HTTP server standing in for the provider, and runs the real ingest against the database
-// (embedded, or DATABASE_URL): parse, replace + match, a no-op re-ingest and a changed-CSV
-// replace. The bench rows (invoice uuid and resource ids prefixed "bench-") are removed at the
-// end unless --keep.
-import { mkdir, writeFile } from 'node:fs/promises';
+// local HTTP server standing in for the provider (streamed from the file, so the bench process
+// does not hold it), and runs the real ingest against a fresh database (on the embedded server or DATABASE_URL's):
+// an ingest into an empty invoice, a no-op re-ingest and a changed-CSV replace. Beside it, the
+// baseline: COPY of the same file into a scratch table (the floor for loading these rows), and
+// the ratio. Memory: RSS sampled during each ingest, above the process's idle RSS just before it.
+// Prints a table, then one JSON line. The bench rows (invoice uuid and resource ids prefixed
+// "bench-") are removed at the end unless --keep.
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { ingestInvoice, type IngestInvoiceOutcome } from '../src/costs/ingest-invoice.ts';
-import { parseInvoiceCsv } from '../src/costs/invoice-csv.ts';
+import { finished, pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
+import { pgPoolOf } from '../src/platform/database.ts';
 import { createProviderClient } from '../src/costs/provider-client.ts';
 import { syncBillingHistory } from '../src/costs/sync-billing-history.ts';
 import { microsToUsd } from '../src/costs/usd.ts';
-import { startRuntime } from '../src/platform/runtime.ts';
+import { freshBenchDatabase } from './lib/bench.ts';
 
 const { values } = parseArgs({ options: { lines: { type: 'string', default: '100000' }, keep: { type: 'boolean', default: false } } });
 if (!/^\d+$/.test(values.lines) || Number.parseInt(values.lines, 10) < 1) {
@@ -33,9 +40,20 @@ const HEADER = 'product,group_description,description,hours,start,end,USD,projec
 const START = '2026-10-01 00:00:00 +0000';
 const END = '2026-11-01 00:00:00 +0000';
 
-/** Deterministic rows with the provider's quirks: quoted commas, thousands separators, credits, fractions of a cent, a GST line. */
-function generateCsv(lines: number, variant: number): { text: string; totalMicros: bigint } {
-  const rows: string[] = ['\uFEFF' + HEADER];
+/**
+ * Deterministic rows with the provider's quirks: quoted commas, thousands separators, credits,
+ * fractions of a cent, a GST line. Written to `file` as generated, so this process never holds it.
+ */
+async function generateCsv(file: string, lines: number, variant: number): Promise<{ totalMicros: bigint; bytes: number }> {
+  const out = createWriteStream(file);
+  let rows: string[] = ['\uFEFF' + HEADER];
+  let bytes = 0;
+  const flush = async () => {
+    const text = rows.join('\r\n') + '\r\n';
+    bytes += Buffer.byteLength(text);
+    rows = [];
+    if (!out.write(text)) await once(out, 'drain');
+  };
   let net = 0n;
   for (let i = 1; i < lines; i++) {
     let micros: bigint;
@@ -52,10 +70,14 @@ function generateCsv(lines: number, variant: number): { text: string; totalMicro
     }
     net += micros;
     rows.push(row);
+    if (rows.length >= 10_000) await flush();
   }
   const tax = net / 10n;
   rows.push(`Taxes,,GST (10%),,${START},${END},$${microsToUsd(tax)},,tax,`);
-  return { text: rows.join('\r\n') + '\r\n', totalMicros: net + tax };
+  await flush();
+  out.end();
+  await finished(out);
+  return { totalMicros: net + tax, bytes };
 }
 
 function withThousands(usd: string): string {
@@ -65,7 +87,7 @@ function withThousands(usd: string): string {
 
 // ---------------------------------------------------------------- the stand-in provider
 
-async function startProvider(state: { csv: string; amount: string }): Promise<{ url: string; server: Server }> {
+async function startProvider(state: { file: string; amount: string }): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://bench');
     const json = (body: unknown) => {
@@ -86,7 +108,7 @@ async function startProvider(state: { csv: string; amount: string }): Promise<{ 
     if (url.pathname === `/v2/customers/my/invoices/${UUID}/summary`) return json({ invoice_uuid: UUID, invoice_id: '9001', billing_period: '2026-10', amount: state.amount });
     if (url.pathname === `/v2/customers/my/invoices/${UUID}/csv`) {
       res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' });
-      res.end(state.csv);
+      createReadStream(state.file).pipe(res);
       return;
     }
     res.writeHead(404).end();
@@ -95,25 +117,66 @@ async function startProvider(state: { csv: string; amount: string }): Promise<{ 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
+// ---------------------------------------------------------------- memory
+
+/** Samples RSS every 10 ms while `fn` runs: the peak above the RSS just before it. */
+async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ result: T; idleMb: number; peakAboveIdleMb: number }> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const idle = process.memoryUsage.rss();
+  let peak = idle;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 10);
+  try {
+    const result = await fn();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { result, idleMb: idle / 2 ** 20, peakAboveIdleMb: (peak - idle) / 2 ** 20 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 // ---------------------------------------------------------------- the run
 
 const generatedAt = performance.now();
-const first = generateCsv(LINES, 0);
-const changed = generateCsv(LINES, 1);
 await mkdir('.bench', { recursive: true });
-const file = `.bench/invoice-${LINES}.csv`;
-await writeFile(file, first.text);
+const firstFile = `.bench/invoice-${LINES}.csv`;
+const changedFile = `.bench/invoice-${LINES}-changed.csv`;
+const amounts = await (async () => {
+  const first = await generateCsv(firstFile, LINES, 0);
+  const changed = await generateCsv(changedFile, LINES, 1);
+  return { first: microsToUsd(first.totalMicros), changed: microsToUsd(changed.totalMicros), mib: first.bytes / 2 ** 20 };
+})();
 const generateMs = performance.now() - generatedAt;
 
-const runtime = await startRuntime({ handleSignals: true });
-const state = { csv: first.text, amount: microsToUsd(first.totalMicros) };
+// A database of its own (created, migrated, dropped at the end unless --keep): never the one you work in.
+const db = await freshBenchDatabase('invoicing_bench_csv');
+const state = { file: firstFile, amount: amounts.first };
 const provider = await startProvider(state);
 const client = createProviderClient({ baseUrl: provider.url, token: TOKEN });
-const prisma = runtime.prisma;
+const prisma = db.prisma;
 
 async function cleanUp(): Promise<void> {
   await prisma.$executeRaw`DELETE FROM provider_invoices WHERE invoice_uuid = ${UUID}`; // cascades to its lines
   await prisma.$executeRaw`DELETE FROM cloud_resources WHERE provider = 'digitalocean' AND provider_resource_id LIKE 'bench-%'`;
+}
+
+/** The floor: COPY of the same file (all its columns as text) into a scratch table, in one transaction. */
+async function copyBaseline(file: string): Promise<{ ms: number; rows: number }> {
+  const pg = await pgPoolOf(prisma).connect();
+  try {
+    await pg.query('BEGIN');
+    await pg.query(`CREATE TEMP TABLE bench_csv_copy (product text, group_description text, description text, hours text, start text,
+                      "end" text, usd text, project_name text, category text, region text) ON COMMIT DROP`);
+    const started = performance.now();
+    const copy = pg.query(copyFrom(`COPY bench_csv_copy FROM STDIN (FORMAT csv, HEADER true)`));
+    await pipeline(createReadStream(file), copy);
+    const ms = performance.now() - started;
+    await pg.query('ROLLBACK');
+    return { ms, rows: copy.rowCount };
+  } finally {
+    pg.release();
+  }
 }
 
 try {
@@ -125,42 +188,55 @@ try {
       FROM generate_series(0, ${DROPLETS / 2 - 1}::int) g`;
   await syncBillingHistory({ prisma, boss: null, provider: client, now: new Date() });
 
-  const parseStarted = performance.now();
-  const parsed = parseInvoiceCsv(first.text);
-  const parseMs = performance.now() - parseStarted;
-
+  const baseline = await copyBaseline(firstFile);
   const ingest = (): Promise<IngestInvoiceOutcome> => ingestInvoice({ prisma, boss: null, provider: client, now: new Date() }, { invoiceUuid: UUID });
-  const fresh = await ingest();
-  const noop = await ingest();
-  state.csv = changed.text;
-  state.amount = microsToUsd(changed.totalMicros);
+  const fresh = await withPeakRss(ingest);
+  const noop = await withPeakRss(ingest);
+  state.file = changedFile;
+  state.amount = amounts.changed;
   await syncBillingHistory({ prisma, boss: null, provider: client, now: new Date() });
-  const replaced = await ingest();
+  const replaced = await withPeakRss(ingest);
 
   const ms = (n: number) => n.toFixed(0); // timings, not money
+  const mb = (n: number) => n.toFixed(0);
   const perSecond = (lines: number, elapsedMs: number) => Math.round((lines * 1000) / elapsedMs).toLocaleString('en-US');
-  const table = new Table({ head: ['step', 'ms', 'lines/s', 'notes'], colAligns: ['left', 'right', 'right', 'left'] });
-  table.push(['generate CSV (not timed as ingest)', ms(generateMs), '', `${file}, ${(first.text.length / 1024 / 1024).toFixed(1)} MiB`]);
-  table.push(['parse (parseInvoiceCsv alone)', ms(parseMs), perSecond(parsed.length, parseMs), `${parsed.length.toLocaleString('en-US')} lines`]);
+  const table = new Table({ head: ['step', 'ms', 'lines/s', 'MB above idle', 'notes'], colAligns: ['left', 'right', 'right', 'right', 'left'] });
+  table.push(['generate CSV (not timed as ingest)', ms(generateMs), '', '', `${firstFile}, ${amounts.mib.toFixed(1)} MiB`]);
+  table.push(['baseline: COPY of the file into a scratch table', ms(baseline.ms), perSecond(baseline.rows, baseline.ms), '', `${baseline.rows} rows, text columns`]);
   for (const [label, o] of [
     ['ingest into an empty invoice', fresh],
     ['ingest of a changed CSV (replace)', replaced],
   ] as const) {
-    table.push([`${label}: total`, ms(o.timings.totalMs), perSecond(o.lineCount, o.timings.totalMs), `${o.status}, ${o.lineCount} lines, ${o.matchedCount} matched, mismatch ${o.amountMismatch}`]);
-    table.push(['  fetch over HTTP', ms(o.timings.fetchMs), '', '']);
-    table.push(['  parse', ms(o.timings.parseMs), perSecond(o.lineCount, o.timings.parseMs), '']);
-    table.push(['  replace + match (one transaction)', ms(o.timings.storeMs), perSecond(o.lineCount, o.timings.storeMs), 'delete, chunked INSERT ... FROM unnest joined to cloud_resources, header']);
+    const r = o.result;
+    table.push([`${label}: total`, ms(r.timings.totalMs), perSecond(r.lineCount, r.timings.totalMs), mb(o.peakAboveIdleMb), `${r.status}, ${r.lineCount} lines, ${r.matchedCount} matched, mismatch ${r.amountMismatch}`]);
+    table.push(['  checksum pass, then fetch + hash + parse + COPY (streamed)', ms(r.timings.loadMs), perSecond(r.lineCount, r.timings.loadMs), '', '']);
+    table.push(['  replace + match (set-based, same transaction)', ms(r.timings.storeMs), perSecond(r.lineCount, r.timings.storeMs), '', 'delete, INSERT ... SELECT from staging joined to cloud_resources, header']);
   }
-  table.push(['re-ingest of the same CSV (no-op)', ms(noop.timings.totalMs), '', `${noop.status}: fetch ${ms(noop.timings.fetchMs)} ms + checksum, no write`]);
-  console.log(`invoice CSV ingest, ${LINES.toLocaleString('en-US')} lines, database ${new URL(runtime.databaseUrl).host}${new URL(runtime.databaseUrl).pathname}`);
+  table.push(['re-ingest of the same CSV (no-op)', ms(noop.result.timings.totalMs), '', mb(noop.peakAboveIdleMb), `${noop.result.status}: streamed and hashed only, no parse, no write`]);
+  console.log(`invoice CSV ingest, ${LINES.toLocaleString('en-US')} lines, database ${db.name}`);
   console.log(table.toString());
+  const seconds = (n: number) => Number((n / 1000).toFixed(3));
+  console.log(
+    JSON.stringify({
+      lines: LINES,
+      ingest_seconds: seconds(fresh.result.timings.totalMs),
+      replace_seconds: seconds(replaced.result.timings.totalMs),
+      noop_seconds: seconds(noop.result.timings.totalMs),
+      baseline_copy_seconds: seconds(baseline.ms),
+      ratio: Number((fresh.result.timings.totalMs / baseline.ms).toFixed(2)),
+      idle_rss_mb: Math.round(fresh.idleMb),
+      peak_rss_above_idle_mb: Math.round(Math.max(fresh.peakAboveIdleMb, replaced.peakAboveIdleMb, noop.peakAboveIdleMb)),
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    }),
+  );
   if (!values.keep) await cleanUp();
   await client.close();
   provider.server.close();
-  await runtime.shutdown(0);
+  await db.close({ keep: values.keep });
 } catch (error) {
   console.error(error);
   await client.close();
   provider.server.close();
-  await runtime.shutdown(1);
+  await db.close({ keep: values.keep });
+  process.exitCode = 1;
 }

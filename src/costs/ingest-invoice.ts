@@ -1,23 +1,48 @@
 // invoice-ingest: fetches one provider invoice's CSV and stores its lines.
 //
-// - The same CSV again (same sha256) is a no-op: nothing is rewritten, line ids stay.
-// - A changed CSV REPLACES the invoice's lines as a whole, in one transaction (delete, chunked
-//   INSERT ... SELECT FROM unnest joined to cloud_resources for matching, header), under a row
-//   lock on the header, so concurrent ingests of one invoice serialise and a crash leaves the
-//   previous set intact.
+// - The CSV is streamed: the response body is decoded, hashed and parsed line by line; every
+//   10,000 lines are COPied into a per-transaction staging table and moved into cost_lines by one
+//   INSERT ... SELECT joined to cloud_resources (matching), while the next 10,000 are parsed.
+//   Memory stays flat however long the invoice is.
+// - It all happens in one transaction, under a row lock on the header taken first (concurrent
+//   ingests of one invoice serialise), after deleting the old lines: a crash or a bad CSV rolls
+//   back to the previous set intact.
+// - The same CSV again (same sha256 of the decoded text) is a no-op: a first streamed pass
+//   computes only the checksum; equal to the stored one, nothing is parsed or written, line ids
+//   stay. Otherwise a second fetch is streamed into the table (and hashed again: if another
+//   ingest stored the same file meanwhile, the transaction is rolled back as a no-op).
 // - A CSV we cannot read (missing column, bad amount or date) changes no line: the header records
 //   the row and reason in its own write (ingest_status failed) and the error is rethrown so the job
 //   retries and, in the end, dead-letters.
 // - A successful ingest of a new CSV queues vendor-bill-push in the same transaction.
 import { performance } from 'node:perf_hooks';
-import { fromPrisma, type PgBoss } from 'pg-boss';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import { QUEUES } from '../../jobs/catalog.ts';
-import type { PrismaClient } from '../platform/database.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
+import { pgPoolOf, type PrismaClient } from '../platform/database.ts';
 import { NotFoundError } from '../platform/errors.ts';
-import { csvChecksum, InvoiceCsvError, parseInvoiceCsv, sumAmountMicros, type InvoiceCostLine } from './invoice-csv.ts';
-import type { ProviderClient } from './provider-client.ts';
-import { findHeader, markIngested, markRecovered, recordIngestError, replaceCostLines } from './repository.ts';
+import { csvChecksumOfBody, csvHasher, decodeCsvText, InvoiceCsvError, parseInvoiceCsvStream, type InvoiceCostLine } from './invoice-csv.ts';
+import { ProviderApiError, type ProviderClient } from './provider-client.ts';
+import {
+  COPY_INTO_STAGING,
+  CREATE_STAGING,
+  deleteCostLinesSql,
+  findHeader,
+  findHeaderSql,
+  insertStagedLinesSql,
+  markIngestedSql,
+  markRecovered,
+  recordIngestError,
+  stagingCopyRows,
+  TRUNCATE_STAGING,
+  type IngestedHeader,
+  type InvoiceHeaderRow,
+} from './repository.ts';
 import { microsToUsd } from './usd.ts';
 
 export interface IngestInvoiceDeps {
@@ -30,9 +55,9 @@ export interface IngestInvoiceDeps {
 }
 
 export interface IngestTimings {
-  fetchMs: number;
-  parseMs: number;
-  /** The replace transaction: delete, insert with matching, header. */
+  /** Fetch, decode + hash, parse and COPY into the staging table: one stream, so one figure. */
+  loadMs: number;
+  /** The replace: delete, insert with matching, header. */
   storeMs: number;
   totalMs: number;
 }
@@ -49,8 +74,8 @@ export interface IngestInvoiceOutcome {
   timings: IngestTimings;
 }
 
-/** A long invoice is a few hundred thousand rows: far more than Prisma's 5 s default transaction. */
-const REPLACE_TRANSACTION = { timeout: 10 * 60_000, maxWait: 30_000 };
+/** Lines per staged chunk: one COPY and one INSERT ... SELECT each; two chunks at most are in memory. */
+const CHUNK_LINES = 10_000;
 
 export async function ingestInvoice(deps: IngestInvoiceDeps, input: { invoiceUuid: string }): Promise<IngestInvoiceOutcome> {
   const { prisma, now } = deps;
@@ -59,85 +84,182 @@ export async function ingestInvoice(deps: IngestInvoiceDeps, input: { invoiceUui
   const header = await findHeader(prisma, invoiceUuid);
   if (!header) throw new NotFoundError('provider_invoice');
 
-  let csv: string;
+  // First pass: the checksum alone (streamed, ~0.1 s for 100,000 lines). The same CSV as stored
+  // is a no-op without parsing a line or opening a transaction; `costs:sync --all` re-reads every
+  // invoice this way.
+  let precheck: string;
   try {
-    csv = await deps.provider.getInvoiceCsv(invoiceUuid);
+    precheck = await deps.provider.streamInvoiceCsv(invoiceUuid, csvChecksumOfBody);
   } catch (error) {
-    await recordIngestError(prisma, invoiceUuid, `fetching the CSV failed: ${(error as Error).message}`, { markFailed: false, now });
+    if (error instanceof ProviderApiError) await recordIngestError(prisma, invoiceUuid, `fetching the CSV failed: ${error.message}`, { markFailed: false, now });
     throw error;
   }
-  const t1 = performance.now();
-  const checksum = csvChecksum(csv);
-  const unchanged = (h: { line_count: number | null; matched_count: number | null; amount_mismatch: boolean }): IngestInvoiceOutcome => ({
-    invoiceUuid,
-    status: 'unchanged',
-    lineCount: h.line_count ?? 0,
-    matchedCount: h.matched_count ?? 0,
-    amountMismatch: h.amount_mismatch,
-    checksum,
-    pushQueued: false,
-    timings: { fetchMs: t1 - t0, parseMs: 0, storeMs: 0, totalMs: performance.now() - t0 },
-  });
-  if (header.csv_checksum === checksum) {
+  if (header.csv_checksum === precheck) {
     // The file that failed in between was fixed back to the stored one: the lines are already right.
     if (header.ingest_status !== 'ingested') await markRecovered(prisma, header.id, now);
-    return unchanged(header);
+    return {
+      invoiceUuid,
+      status: 'unchanged',
+      lineCount: header.line_count ?? 0,
+      matchedCount: header.matched_count ?? 0,
+      amountMismatch: header.amount_mismatch,
+      checksum: precheck,
+      pushQueued: false,
+      timings: { loadMs: performance.now() - t0, storeMs: 0, totalMs: performance.now() - t0 },
+    };
   }
 
-  let lines: InvoiceCostLine[];
-  try {
-    lines = parseInvoiceCsv(csv);
-    checkStorable(lines);
-  } catch (error) {
-    if (error instanceof InvoiceCsvError) {
-      await recordIngestError(prisma, invoiceUuid, error.message, { markFailed: true, now });
-      deps.logger?.warn({ invoiceUuid, row: error.rowNumber, reason: error.reason }, 'invoice CSV refused; stored lines kept');
-    }
-    throw error;
-  }
-  const t2 = performance.now();
-  const linesTotal = microsToUsd(sumAmountMicros(lines));
-
-  const stored = await prisma.$transaction(async (tx) => {
-    const locked = await findHeader(tx, invoiceUuid, 'update');
-    if (!locked) throw new NotFoundError('provider_invoice');
-    // Another ingest stored this very CSV while we were fetching it.
-    if (locked.csv_checksum === checksum) return { kind: 'unchanged' as const, header: locked };
-    // Delete, then insert in chunks, each line matched to its resource as it is inserted.
-    const matchedCount = await replaceCostLines(tx, locked.id, lines);
-    const marked = await markIngested(tx, { id: locked.id, checksum, lineCount: lines.length, matchedCount, linesTotal, now });
-    const pushQueued =
-      deps.boss !== null && marked.push_status === 'pending'
-        ? (await deps.boss.send(QUEUES.vendorBillPush, { invoiceUuid }, { singletonKey: invoiceUuid, db: fromPrisma(tx) })) !== null
-        : false;
-    return { kind: 'stored' as const, matchedCount, amountMismatch: marked.amount_mismatch, pushQueued };
-  }, REPLACE_TRANSACTION);
-  if (stored.kind === 'unchanged') return unchanged(stored.header);
-
-  const outcome: IngestInvoiceOutcome = {
-    invoiceUuid,
-    status: 'ingested',
-    lineCount: lines.length,
-    matchedCount: stored.matchedCount,
-    amountMismatch: stored.amountMismatch,
-    checksum,
-    pushQueued: stored.pushQueued,
-    timings: { fetchMs: t1 - t0, parseMs: t2 - t1, storeMs: performance.now() - t2, totalMs: performance.now() - t0 },
+  // Second pass: the CSV is fetched again and streamed into cost_lines; its checksum is computed
+  // again on the way (the provider may have changed the file in between: the one stored is the one hashed).
+  const client = await pgPoolOf(prisma).connect();
+  let broken: Error | undefined;
+  let open = false;
+  const rollback = async () => {
+    if (!open) return;
+    open = false;
+    await client.query('ROLLBACK').catch((e: Error) => (broken = e));
   };
-  deps.logger?.info(
-    { invoiceUuid, lines: outcome.lineCount, matched: outcome.matchedCount, amountMismatch: outcome.amountMismatch, linesTotal },
-    outcome.amountMismatch ? 'invoice CSV stored; its lines do not sum to the invoice amount' : 'invoice CSV stored',
-  );
-  return outcome;
+  try {
+    await client.query('BEGIN');
+    open = true;
+    // The header's row lock first: a concurrent ingest of this invoice waits here, then finds our checksum.
+    const [locked] = await run<InvoiceHeaderRow>(client, findHeaderSql(invoiceUuid, 'update'));
+    if (!locked) throw new NotFoundError('provider_invoice');
+    await run(client, CREATE_STAGING);
+    await run(client, deleteCostLinesSql(locked.id));
+
+    let loaded: Loaded;
+    try {
+      loaded = await deps.provider.streamInvoiceCsv(invoiceUuid, (body) => streamIntoCostLines(client, locked.id, body));
+    } catch (error) {
+      // Roll back first: the header's row lock must go before recordIngestError updates that row.
+      await rollback();
+      if (error instanceof InvoiceCsvError) {
+        await recordIngestError(prisma, invoiceUuid, error.message, { markFailed: true, now });
+        deps.logger?.warn({ invoiceUuid, row: error.rowNumber, reason: error.reason }, 'invoice CSV refused; stored lines kept');
+      } else if (error instanceof ProviderApiError) {
+        await recordIngestError(prisma, invoiceUuid, `fetching the CSV failed: ${error.message}`, { markFailed: false, now });
+      }
+      throw error;
+    }
+    const t1 = performance.now();
+    const { checksum } = loaded;
+
+    if (locked.csv_checksum === checksum) {
+      // Another ingest stored this very CSV meanwhile (or the file changed back): undo the rewrite, keep the line ids.
+      await rollback();
+      // The file that failed in between was fixed back to the stored one: the lines are already right.
+      if (locked.ingest_status !== 'ingested') await markRecovered(prisma, locked.id, now);
+      return {
+        invoiceUuid,
+        status: 'unchanged',
+        lineCount: locked.line_count ?? 0,
+        matchedCount: locked.matched_count ?? 0,
+        amountMismatch: locked.amount_mismatch,
+        checksum,
+        pushQueued: false,
+        timings: { loadMs: t1 - t0, storeMs: 0, totalMs: performance.now() - t0 },
+      };
+    }
+
+    const linesTotal = microsToUsd(loaded.totalMicros);
+    const [marked] = await run<IngestedHeader>(
+      client,
+      markIngestedSql({ id: locked.id, checksum, lineCount: loaded.lineCount, matchedCount: loaded.matchedCount, linesTotal, now }),
+    );
+    const pushQueued =
+      deps.boss !== null && marked!.push_status === 'pending'
+        ? (await deps.boss.send(QUEUES.vendorBillPush, { invoiceUuid }, { singletonKey: invoiceUuid, db: { executeSql: (text, values) => client.query(text, values) } })) !== null
+        : false;
+    await client.query('COMMIT');
+    open = false;
+
+    const outcome: IngestInvoiceOutcome = {
+      invoiceUuid,
+      status: 'ingested',
+      lineCount: loaded.lineCount,
+      matchedCount: loaded.matchedCount,
+      amountMismatch: marked!.amount_mismatch,
+      checksum,
+      pushQueued,
+      timings: { loadMs: t1 - t0, storeMs: performance.now() - t1, totalMs: performance.now() - t0 },
+    };
+    deps.logger?.info(
+      { invoiceUuid, lines: outcome.lineCount, matched: outcome.matchedCount, amountMismatch: outcome.amountMismatch, linesTotal },
+      outcome.amountMismatch ? 'invoice CSV stored; its lines do not sum to the invoice amount' : 'invoice CSV stored',
+    );
+    return outcome;
+  } catch (error) {
+    await rollback();
+    throw error;
+  } finally {
+    // A connection that could not even roll back is discarded rather than returned to the pool.
+    client.release(broken);
+  }
+}
+
+interface Loaded {
+  checksum: string;
+  lineCount: number;
+  matchedCount: number;
+  totalMicros: bigint;
+}
+
+/**
+ * Body -> decoded text (hashed) -> parsed, checked lines -> chunks of COPY rows; each chunk is
+ * COPied into the staging table and moved into cost_lines (matched) by one INSERT ... SELECT.
+ * The next chunk is parsed while the database stores the current one.
+ */
+async function streamIntoCostLines(client: pg.PoolClient, providerInvoiceId: string, body: AsyncIterable<Uint8Array>): Promise<Loaded> {
+  const hash = csvHasher();
+  const copyRow = stagingCopyRows();
+  let lineCount = 0;
+  let totalMicros = 0n;
+  async function* chunks(): AsyncGenerator<string[]> {
+    let rows: string[] = [];
+    for await (const line of parseInvoiceCsvStream(decodeCsvText(body, hash))) {
+      checkStorable(line);
+      lineCount++;
+      totalMicros += line.amountMicros;
+      rows.push(copyRow(line));
+      if (rows.length >= CHUNK_LINES) {
+        yield rows;
+        rows = [];
+      }
+    }
+    if (rows.length > 0) yield rows;
+  }
+
+  const source = chunks();
+  let matchedCount = 0;
+  try {
+    let next = source.next();
+    for (;;) {
+      const current = await next;
+      if (current.done) break;
+      next = source.next(); // parse ahead while this chunk is stored
+      next.catch(() => {}); // awaited on the next turn; not an unhandled rejection meanwhile
+      await pipeline(Readable.from([current.value.join('')]), client.query(copyFrom(COPY_INTO_STAGING)));
+      const [row] = await run<{ matched: number }>(client, insertStagedLinesSql(providerInvoiceId));
+      matchedCount += row!.matched;
+      await run(client, TRUNCATE_STAGING);
+    }
+  } finally {
+    await source.return(undefined).catch(() => {});
+  }
+  return { checksum: hash.digest('hex'), lineCount, matchedCount, totalMicros };
+}
+
+/** A Prisma.sql statement on a plain pg connection (the ingest's transaction holds its own). */
+async function run<T>(client: pg.PoolClient, statement: Prisma.Sql): Promise<T[]> {
+  return (await client.query(statement.text, statement.values)).rows as T[];
 }
 
 // hours is NUMERIC(30,12): refuse what it would round or overflow, with the row, rather than store it altered.
 const STORABLE_HOURS = /^-?\d{1,18}(\.\d{1,12})?$/;
 
-function checkStorable(lines: readonly InvoiceCostLine[]): void {
-  for (const line of lines) {
-    if (line.hours !== null && !STORABLE_HOURS.test(line.hours.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, ''))) {
-      throw new InvoiceCsvError(line.rowNumber, `hours ${JSON.stringify(line.hours)} has more than 18 integer or 12 decimal digits`);
-    }
+function checkStorable(line: InvoiceCostLine): void {
+  if (line.hours !== null && !STORABLE_HOURS.test(line.hours.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, ''))) {
+    throw new InvoiceCsvError(line.rowNumber, `hours ${JSON.stringify(line.hours)} has more than 18 integer or 12 decimal digits`);
   }
 }

@@ -1,7 +1,9 @@
 // Parses a cloud provider's invoice CSV (DigitalOcean's format) into cost lines.
 // Pure: no I/O, no clock. Money is never a float: amounts become exact bigint
 // micro-dollars (millionths of a dollar) and exact decimal strings.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { CsvError, parse as parseStream, type Options as CsvOptions } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { exactAtScale, formatDecimal, parseGroupedDecimal, roundHalfAwayFromZero, trimDecimal } from '../money/decimal.ts';
 import { parseInstantDate } from '../time/instant.ts';
@@ -89,6 +91,31 @@ export function costKindOf(product: string): CostKind {
   return KIND_BY_PRODUCT.get(product.trim().toLowerCase()) ?? 'other';
 }
 
+// Same options for the whole-text and the streaming parser.
+const CSV_OPTIONS: CsvOptions = {
+  bom: true,
+  skip_empty_lines: true,
+  // Accept files whose line endings are not consistent (e.g. edited on Windows).
+  record_delimiter: ['\r\n', '\n', '\r'],
+};
+
+function malformed(err: unknown): InvoiceCsvError {
+  // csv-parse counts records including the header, so `records` (those already
+  // emitted) is the 1-based data row number of the record that failed.
+  const e = err as { records?: unknown; message?: unknown };
+  const rowNumber = typeof e.records === 'number' ? e.records : 0;
+  return new InvoiceCsvError(rowNumber, `malformed CSV: ${String(e.message)}`);
+}
+
+/** Turns the header record into a function from a data record (and its 1-based row number) to a cost line. */
+function lineReader(header: string[]): (record: string[], rowNumber: number) => InvoiceCostLine {
+  const columnIndex = indexRequiredColumns(header);
+  const headerNames = header.map((name) => name.trim());
+  // Invoice periods repeat on almost every line: parse each distinct date once.
+  const instants = new Map<string, Date | null>();
+  return (record, rowNumber) => toCostLine(record, rowNumber, headerNames, columnIndex, instants);
+}
+
 /**
  * Parses the whole CSV. Throws InvoiceCsvError on a missing required column,
  * a malformed CSV record, or an unparsable amount, hours value or date.
@@ -96,32 +123,73 @@ export function costKindOf(product: string): CostKind {
 export function parseInvoiceCsv(text: string | Uint8Array): InvoiceCostLine[] {
   let records: string[][];
   try {
-    records = parse(text, {
-      bom: true,
-      skip_empty_lines: true,
-      // Accept files whose line endings are not consistent (e.g. edited on Windows).
-      record_delimiter: ['\r\n', '\n', '\r'],
-    });
+    records = parse(text, CSV_OPTIONS);
   } catch (err) {
-    // csv-parse counts records including the header, so `records` (those already
-    // emitted) is the 1-based data row number of the record that failed.
-    const e = err as { records?: unknown; message?: unknown };
-    const rowNumber = typeof e.records === 'number' ? e.records : 0;
-    throw new InvoiceCsvError(rowNumber, `malformed CSV: ${String(e.message)}`);
+    throw malformed(err);
   }
-
   const header = records[0];
   if (header === undefined) throw new InvoiceCsvError(0, 'the file is empty');
-  const columnIndex = indexRequiredColumns(header);
-  const headerNames = header.map((name) => name.trim());
-
-  // Invoice periods repeat on almost every line: parse each distinct date once.
-  const instants = new Map<string, Date | null>();
+  const read = lineReader(header);
   const lines: InvoiceCostLine[] = new Array(records.length - 1);
-  for (let r = 1; r < records.length; r++) {
-    lines[r - 1] = toCostLine(records[r]!, r, headerNames, columnIndex, instants);
-  }
+  for (let r = 1; r < records.length; r++) lines[r - 1] = read(records[r]!, r);
   return lines;
+}
+
+/**
+ * The same parse over a stream of text, one line at a time, so a long invoice never sits in
+ * memory whole. Errors are the same InvoiceCsvError; an error of the source itself (a dropped
+ * connection) comes out unchanged.
+ */
+export async function* parseInvoiceCsvStream(text: AsyncIterable<string>): AsyncGenerator<InvoiceCostLine> {
+  const parser = parseStream(CSV_OPTIONS);
+  const feeding = pipeline(text, parser).catch(() => {}); // its error surfaces through the parser below
+  let read: ((record: string[], rowNumber: number) => InvoiceCostLine) | undefined;
+  let rowNumber = 0;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (read === undefined) read = lineReader(record);
+      else yield read(record, ++rowNumber);
+    }
+  } catch (err) {
+    throw err instanceof CsvError ? malformed(err) : err;
+  } finally {
+    parser.destroy();
+    await feeding;
+  }
+  if (read === undefined) throw new InvoiceCsvError(0, 'the file is empty');
+}
+
+/**
+ * UTF-8 text of a response body, chunk by chunk, as undici's `text()` would decode it (a
+ * leading BOM dropped, invalid bytes replaced), each chunk also fed to `hash`: the sha256 of the
+ * whole text comes out equal to csvChecksum(text) without the text ever being held whole.
+ */
+export async function* decodeCsvText(body: AsyncIterable<Uint8Array>, hash: Hash): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  for await (const chunk of body) {
+    const text = decoder.decode(chunk, { stream: true });
+    if (text !== '') {
+      hash.update(text);
+      yield text;
+    }
+  }
+  const tail = decoder.decode();
+  if (tail !== '') {
+    hash.update(tail);
+    yield tail;
+  }
+}
+
+/** csvChecksum of a response body's decoded text, streamed: the body is never held whole. */
+export async function csvChecksumOfBody(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const hash = csvHasher();
+  for await (const text of decodeCsvText(body, hash)) void text;
+  return hash.digest('hex');
+}
+
+/** A sha256 to feed chunk by chunk (decodeCsvText); its hex digest equals csvChecksum of the same text. */
+export function csvHasher(): Hash {
+  return createHash('sha256');
 }
 
 function indexRequiredColumns(header: string[]): Record<RequiredColumn, number> {

@@ -162,6 +162,11 @@ export interface ProviderClient {
   listBillingHistory(): AsyncGenerator<BillingHistoryEntry>;
   getInvoiceSummary(invoiceUuid: string): Promise<InvoiceSummary>;
   getInvoiceCsv(invoiceUuid: string): Promise<string>;
+  /**
+   * The CSV's body handed to `consume` as it arrives (never held whole). Failures before the body
+   * are retried as for every call; a connection dropped mid-body is a network ProviderApiError.
+   */
+  streamInvoiceCsv<T>(invoiceUuid: string, consume: (body: AsyncIterable<Uint8Array>) => Promise<T>): Promise<T>;
   listDroplets(): AsyncGenerator<ProviderDroplet>;
   listVolumes(): AsyncGenerator<ProviderVolume>;
   /** Closes the connection pool if this client created it. */
@@ -254,12 +259,29 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
    * from the start, so the loop below retries the whole exchange (headers and body) as one attempt.
    */
   async function get(path: string): Promise<{ text: string; attempts: number }> {
+    return request(path, { read: async (body, attempts) => ({ text: await body.text(), attempts }) });
+  }
+
+  /**
+   * GET with retries until a 2xx response, whose body `read` reads into memory (a connection
+   * dropped mid-body is retried like any network failure) or `consume` streams (a consumer that
+   * has already acted on part of the body cannot start over: a dropped connection becomes a
+   * network ProviderApiError and the caller's job retries).
+   */
+  async function request<T>(
+    path: string,
+    reader:
+      | { read: (body: Dispatcher.ResponseData['body'], attempts: number) => Promise<T> }
+      | { consume: (body: AsyncIterable<Uint8Array>) => Promise<T> },
+  ): Promise<T> {
     const endpoint = `GET ${path}`;
     for (let attempt = 1; ; attempt++) {
       const retriesLeft = attempt <= maxRetries;
       let statusCode: number;
       let headers: Dispatcher.ResponseData['headers'];
       let text: string;
+      let consumerError = false;
+      let bodyFailed = false;
       try {
         const response = await dispatcher.request({
           origin,
@@ -271,12 +293,34 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
         });
         statusCode = response.statusCode;
         headers = response.headers;
+        if (statusCode >= 200 && statusCode < 300) {
+          if ('read' in reader) return await reader.read(response.body, attempt);
+          const body = response.body;
+          // Tells the body's own failure (a dropped connection) from the consumer's (a bad CSV, the database).
+          const tracked = async function* (): AsyncGenerator<Uint8Array> {
+            try {
+              for await (const chunk of body) yield chunk as Uint8Array;
+            } catch (err) {
+              bodyFailed = true;
+              throw err;
+            }
+          };
+          try {
+            return await reader.consume(tracked());
+          } catch (err) {
+            consumerError = !bodyFailed;
+            throw err;
+          } finally {
+            if (!body.destroyed) body.destroy();
+          }
+        }
         // Read the body inside the try: a connection dropped mid-body is a network failure too.
         text = await response.body.text();
       } catch (err) {
+        if (consumerError) throw err;
         const code = errorCode(err);
         const reason = scrub(err instanceof Error ? err.message : String(err));
-        if (code !== undefined && RETRYABLE_NETWORK_CODES.has(code) && retriesLeft) {
+        if (code !== undefined && RETRYABLE_NETWORK_CODES.has(code) && retriesLeft && !bodyFailed) {
           const delayMs = retryDelay(attempt - 1, null, null);
           logger?.warn({ endpoint, attempt, delayMs, code }, 'provider request failed, retrying');
           await sleep(delayMs);
@@ -291,8 +335,6 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
           attempts: attempt,
         });
       }
-
-      if (statusCode >= 200 && statusCode < 300) return { text, attempts: attempt };
 
       const transient = statusCode === 429 || statusCode >= 500;
       if (transient && retriesLeft) {
@@ -401,6 +443,7 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
       ),
     getInvoiceSummary: (uuid) => getJson(invoicePath(uuid, 'summary'), invoiceSummarySchema),
     getInvoiceCsv: async (uuid) => (await get(invoicePath(uuid, 'csv'))).text,
+    streamInvoiceCsv: (uuid, consume) => request(invoicePath(uuid, 'csv'), { consume }),
     listDroplets: () =>
       paginate(listPath('/v2/droplets'), dropletsPageSchema, (p) => p.droplets, (p) => p.links?.pages?.next),
     listVolumes: () =>

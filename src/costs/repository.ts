@@ -78,10 +78,13 @@ export const HEADER_COLUMNS = Prisma.sql`
   p.lines_total::text AS lines_total, p.amount_mismatch, p.last_error, p.push_status::text AS push_status,
   p.pushed_to_finance_at, p.finance_invoice_id, p.finance_action, p.push_error, p.pushed_checksum, p.refused_checksum, p.created_at, p.updated_at`;
 
-export async function findHeader(db: Db, invoiceUuid: string, lock: 'none' | 'update' | 'share' = 'none'): Promise<InvoiceHeaderRow | null> {
+export function findHeaderSql(invoiceUuid: string, lock: 'none' | 'update' | 'share' = 'none'): Prisma.Sql {
   const suffix = lock === 'update' ? Prisma.sql`FOR UPDATE` : lock === 'share' ? Prisma.sql`FOR SHARE` : Prisma.empty;
-  const [row] = await db.$queryRaw<InvoiceHeaderRow[]>`
-    SELECT ${HEADER_COLUMNS} FROM provider_invoices p WHERE p.invoice_uuid = ${invoiceUuid} ${suffix}`;
+  return Prisma.sql`SELECT ${HEADER_COLUMNS} FROM provider_invoices p WHERE p.invoice_uuid = ${invoiceUuid} ${suffix}`;
+}
+
+export async function findHeader(db: Db, invoiceUuid: string, lock: 'none' | 'update' | 'share' = 'none'): Promise<InvoiceHeaderRow | null> {
+  const [row] = await db.$queryRaw<InvoiceHeaderRow[]>(findHeaderSql(invoiceUuid, lock));
   return row ?? null;
 }
 
@@ -168,11 +171,8 @@ export interface IngestedHeader {
  * Marks the header ingested with the counts of the lines just stored. A CSV other than the one
  * finance last accepted makes the push pending again.
  */
-export async function markIngested(
-  db: Db,
-  h: { id: string; checksum: string; lineCount: number; matchedCount: number; linesTotal: string; now: Date },
-): Promise<IngestedHeader> {
-  const [row] = await db.$queryRaw<IngestedHeader[]>`
+export function markIngestedSql(h: { id: string; checksum: string; lineCount: number; matchedCount: number; linesTotal: string; now: Date }): Prisma.Sql {
+  return Prisma.sql`
     UPDATE provider_invoices SET
       ingest_status = 'ingested',
       ingested_at = ${h.now}::timestamptz,
@@ -187,6 +187,13 @@ export async function markIngested(
       updated_at = ${h.now}::timestamptz
     WHERE id = ${h.id}::uuid
     RETURNING amount_mismatch, push_status::text AS push_status`;
+}
+
+export async function markIngested(
+  db: Db,
+  h: { id: string; checksum: string; lineCount: number; matchedCount: number; linesTotal: string; now: Date },
+): Promise<IngestedHeader> {
+  const [row] = await db.$queryRaw<IngestedHeader[]>(markIngestedSql(h));
   return row!;
 }
 
@@ -204,65 +211,131 @@ export const INSERT_CHUNK_SIZE = 10_000;
  * Which resource a line names: same kind, same name ignoring case, at this provider. When a
  * name was reused (a resource deleted and another created under its name), the one alive during
  * the line's period wins, then the most recently created. One rule for both places that match:
- * replaceCostLines and matchAllUnmatchedLines.
+ * replaceFromStaging and matchAllUnmatchedLines.
  */
 const SAME_RESOURCE = Prisma.sql`r.provider = ${PROVIDER} AND r.kind = l.kind AND lower(r.name) = lower(l.resource_name)`;
 const BEST_RESOURCE_FIRST = Prisma.sql`
   (r.created_at < COALESCE(l.period_end, 'infinity') AND COALESCE(r.deleted_at, 'infinity') > COALESCE(l.period_start, '-infinity')) DESC,
   r.created_at DESC, r.id`;
 
+// ---- the staging table: an invoice's new lines land here a chunk at a time (COPY, or unnest for
+// lines already in memory), and one set-based statement per chunk moves them into cost_lines,
+// matching each to its resource as it inserts.
+
+/** The columns of a staged line, in COPY order. */
+const STAGING_COLUMNS = `row_number, product, group_description, description, hours, period_start, period_end, usd_raw,
+  project_name, category, fields, amount_micros, kind, resource_name`;
+
+/** Per transaction (ON COMMIT DROP), so concurrent ingests on other connections never see each other's rows. */
+export const CREATE_STAGING = Prisma.sql`
+  CREATE TEMP TABLE cost_line_staging (
+    row_number int NOT NULL, product text NOT NULL, group_description text NOT NULL, description text NOT NULL,
+    hours numeric, period_start timestamptz, period_end timestamptz, usd_raw text NOT NULL, project_name text NOT NULL,
+    category text NOT NULL, fields jsonb NOT NULL, amount_micros bigint NOT NULL, kind text NOT NULL, resource_name text
+  ) ON COMMIT DROP`;
+
+export const COPY_INTO_STAGING = `COPY cost_line_staging (${STAGING_COLUMNS}) FROM STDIN`;
+export const TRUNCATE_STAGING = Prisma.sql`TRUNCATE cost_line_staging`;
+
+/** A copy-row writer: one line as a row of COPY's text format (tab-separated, \N for null, backslash escapes). */
+export function stagingCopyRows(): (l: InvoiceCostLine) => string {
+  // Invoice periods repeat on almost every line: format each distinct instant once.
+  const iso = new Map<number, string>();
+  const instant = (d: Date | null): string => {
+    if (d === null) return '\\N';
+    const ms = d.getTime();
+    let text = iso.get(ms);
+    if (text === undefined) iso.set(ms, (text = d.toISOString()));
+    return text;
+  };
+  return (l) =>
+    `${l.rowNumber}\t${copyText(l.product)}\t${copyText(l.groupDescription)}\t${copyText(l.description)}\t${l.hours ?? '\\N'}\t` +
+    `${instant(l.periodStart)}\t${instant(l.periodEnd)}\t${copyText(l.usd)}\t${copyText(l.projectName)}\t${copyText(l.category)}\t` +
+    `${copyText(JSON.stringify(l.fields))}\t${l.amountMicros}\t${l.kind}\t${l.resourceName === null ? '\\N' : copyText(l.resourceName)}\n`;
+}
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+function copyText(value: string): string {
+  if (!COPY_SPECIAL.test(value)) return value;
+  return value.replaceAll('\\', '\\\\').replaceAll('\t', '\\t').replaceAll('\n', '\\n').replaceAll('\r', '\\r');
+}
+
+/** Stages lines already in memory with one unnest() statement. */
+async function stageLines(db: Db, chunk: readonly InvoiceCostLine[]): Promise<void> {
+  const col = <T>(pick: (l: InvoiceCostLine) => T): T[] => chunk.map(pick);
+  await db.$executeRaw`
+    INSERT INTO cost_line_staging (${Prisma.raw(STAGING_COLUMNS)})
+    SELECT * FROM unnest(
+      ${col((l) => l.rowNumber)}::int[],
+      ${col((l) => l.product)}::text[],
+      ${col((l) => l.groupDescription)}::text[],
+      ${col((l) => l.description)}::text[],
+      ${col((l) => l.hours)}::numeric[],
+      ${col((l) => l.periodStart)}::timestamptz[],
+      ${col((l) => l.periodEnd)}::timestamptz[],
+      ${col((l) => l.usd)}::text[],
+      ${col((l) => l.projectName)}::text[],
+      ${col((l) => l.category)}::text[],
+      ${col((l) => JSON.stringify(l.fields))}::jsonb[],
+      ${col((l) => l.amountMicros.toString())}::bigint[],
+      ${col((l) => l.kind)}::text[],
+      ${col((l) => l.resourceName)}::text[]
+    )`;
+}
+
+export function deleteCostLinesSql(providerInvoiceId: string): Prisma.Sql {
+  return Prisma.sql`DELETE FROM cost_lines WHERE provider_invoice_id = ${providerInvoiceId}::uuid`;
+}
+
 /**
- * Deletes the invoice's lines and inserts `lines` in chunks. Each chunk is one statement: the rows
- * come from unnest() of one array per column, are matched to cloud_resources by a join, and are
- * inserted with their resource and that resource's deployment. Returns how many lines matched.
+ * Moves the staged chunk into the invoice's cost_lines, each line matched to its resource by a
+ * join in the same INSERT; returns `matched`, how many found one.
  *
- * Why match in the INSERT rather than with an UPDATE ... FROM cloud_resources afterwards: the
- * planner knows how many rows the arrays hold, but not how many lines were inserted a moment
- * ago in this transaction. On a young cost_lines table it believes the invoice has a couple of
- * lines and joins them to cloud_resources with a nested loop: 47 s for 100,000 lines (bench:csv),
- * against well under a second here, and no second write of every matched row.
+ * Why match in the INSERT rather than with an UPDATE ... FROM cloud_resources afterwards: an
+ * UPDATE over lines inserted a moment ago in this transaction is planned on stale cost_lines
+ * statistics; on a young table the planner believes the invoice has a couple of lines and picks
+ * a nested loop: 47 s for 100,000 lines (bench:csv). Here the staged chunk is hashed against
+ * cloud_resources (one seq scan of each), and no matched row is written twice:
+ *   Insert on cost_lines
+ *     -> Hash Left Join (l.row_number = m.row_number)
+ *          -> Seq Scan on cost_line_staging l
+ *          -> Hash -> Unique -> Sort -> Hash Join ((l.kind = r.kind) AND (lower(l.resource_name) = lower(r.name)))
+ *                                          -> Seq Scan on cost_line_staging l_1
+ *                                          -> Hash -> Bitmap Heap Scan on cloud_resources r (provider = 'digitalocean')
  */
-export async function replaceCostLines(db: Db, providerInvoiceId: string, lines: readonly InvoiceCostLine[], chunkSize = INSERT_CHUNK_SIZE): Promise<number> {
-  await db.$executeRaw`DELETE FROM cost_lines WHERE provider_invoice_id = ${providerInvoiceId}::uuid`;
+export function insertStagedLinesSql(providerInvoiceId: string): Prisma.Sql {
+  return Prisma.sql`
+    WITH m AS (
+      SELECT DISTINCT ON (l.row_number) l.row_number, r.id AS resource_id, r.deployment_id
+        FROM cost_line_staging l JOIN cloud_resources r ON ${SAME_RESOURCE}
+       ORDER BY l.row_number, ${BEST_RESOURCE_FIRST}
+    ), inserted AS (
+      INSERT INTO cost_lines (provider_invoice_id, "row_number", product, group_description, description, hours,
+                              period_start, period_end, usd_raw, project_name, category, fields, amount_micros, kind,
+                              resource_name, cloud_resource_id, deployment_id)
+      SELECT ${providerInvoiceId}::uuid, l.row_number, l.product, l.group_description, l.description, l.hours,
+             l.period_start, l.period_end, l.usd_raw, l.project_name, l.category, l.fields, l.amount_micros, l.kind,
+             l.resource_name, m.resource_id, m.deployment_id
+        FROM cost_line_staging l LEFT JOIN m ON m.row_number = l.row_number
+      RETURNING cloud_resource_id
+    )
+    SELECT (count(*) FILTER (WHERE cloud_resource_id IS NOT NULL))::int AS matched FROM inserted`;
+}
+
+/**
+ * Deletes the invoice's lines and inserts `lines` (already in memory) in chunks, each staged with
+ * unnest() and moved by insertStagedLinesSql. Must run in a transaction (the staging table lives
+ * until its commit). Returns how many lines matched.
+ */
+export async function replaceCostLines(tx: Db, providerInvoiceId: string, lines: readonly InvoiceCostLine[], chunkSize = INSERT_CHUNK_SIZE): Promise<number> {
+  await tx.$executeRaw(CREATE_STAGING);
+  await tx.$executeRaw(deleteCostLinesSql(providerInvoiceId));
   let matched = 0;
   for (let start = 0; start < lines.length; start += chunkSize) {
-    const chunk = lines.slice(start, start + chunkSize);
-    const col = <T>(pick: (l: InvoiceCostLine) => T): T[] => chunk.map(pick);
-    const [row] = await db.$queryRaw<{ matched: number }[]>`
-      WITH l AS (
-        SELECT * FROM unnest(
-          ${col((l) => l.rowNumber)}::int[],
-          ${col((l) => l.product)}::text[],
-          ${col((l) => l.groupDescription)}::text[],
-          ${col((l) => l.description)}::text[],
-          ${col((l) => l.hours)}::numeric[],
-          ${col((l) => l.periodStart)}::timestamptz[],
-          ${col((l) => l.periodEnd)}::timestamptz[],
-          ${col((l) => l.usd)}::text[],
-          ${col((l) => l.projectName)}::text[],
-          ${col((l) => l.category)}::text[],
-          ${col((l) => JSON.stringify(l.fields))}::text[],
-          ${col((l) => l.amountMicros.toString())}::bigint[],
-          ${col((l) => l.kind)}::text[],
-          ${col((l) => l.resourceName)}::text[]
-        ) AS l(row_number, product, group_description, description, hours, period_start, period_end, usd_raw,
-               project_name, category, fields, amount_micros, kind, resource_name)
-      ), m AS (
-        SELECT DISTINCT ON (l.row_number) l.row_number, r.id AS resource_id, r.deployment_id
-          FROM l JOIN cloud_resources r ON ${SAME_RESOURCE}
-         ORDER BY l.row_number, ${BEST_RESOURCE_FIRST}
-      ), inserted AS (
-        INSERT INTO cost_lines (provider_invoice_id, "row_number", product, group_description, description, hours,
-                                period_start, period_end, usd_raw, project_name, category, fields, amount_micros, kind,
-                                resource_name, cloud_resource_id, deployment_id)
-        SELECT ${providerInvoiceId}::uuid, l.row_number, l.product, l.group_description, l.description, l.hours,
-               l.period_start, l.period_end, l.usd_raw, l.project_name, l.category, l.fields::jsonb, l.amount_micros, l.kind,
-               l.resource_name, m.resource_id, m.deployment_id
-          FROM l LEFT JOIN m ON m.row_number = l.row_number
-        RETURNING cloud_resource_id
-      )
-      SELECT (count(*) FILTER (WHERE cloud_resource_id IS NOT NULL))::int AS matched FROM inserted`;
+    await stageLines(tx, lines.slice(start, start + chunkSize));
+    const [row] = await tx.$queryRaw<{ matched: number }[]>(insertStagedLinesSql(providerInvoiceId));
     matched += row!.matched;
+    await tx.$executeRaw(TRUNCATE_STAGING);
   }
   return matched;
 }

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../platform/config.ts';
 import type { PrismaClient } from '../platform/database.ts';
 import { ForbiddenError, UnauthorizedError } from '../platform/errors.ts';
-import { verifyAccessToken, type Principal, type Role } from '../auth/tokens.ts';
+import { accessTokenVerifier, type Principal, type Role } from '../auth/tokens.ts';
 import { errorHandler } from './errors.ts';
 import { httpRequestDuration, httpRequests } from '../platform/metrics.ts';
 import { registerMetricsRoute } from './metrics.ts';
@@ -73,13 +73,14 @@ export async function buildApp(deps: AppDeps, routes: RouteModule[]): Promise<Ap
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   app.decorateRequest('principal', null);
+  const verifyAccessToken = accessTokenVerifier(deps.config.AUTH_JWT_SECRET, { issuer: deps.config.AUTH_JWT_ISSUER });
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/api/')) return;
     const header = request.headers.authorization;
     if (!header) return; // routes call authorize(), which answers 401
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match?.[1]) throw new UnauthorizedError('authorization header must be "Bearer <token>"');
-    request.principal = await verifyAccessToken(match[1], deps.config.AUTH_JWT_SECRET, { issuer: deps.config.AUTH_JWT_ISSUER });
+    request.principal = await verifyAccessToken(match[1]);
   });
 
   // Requests by route pattern (not the raw URL: ids would explode the label set); unknown routes as one.

@@ -106,10 +106,17 @@ export async function listInvoices(db: Db, principal: Principal, input: ListInvo
       ...(tenantId ? { tenantId } : {}),
       ...(input.period ? { periodStart: input.period.start } : {}),
       ...(input.status ? { status: input.status } : {}),
+      // createdAt <= cursor is redundant with the OR but is what lets the (…, created_at, id)
+      // indexes start the backward scan at the cursor (see the 20261122080000 migration).
       ...(cursor
-        ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] }
+        ? {
+            createdAt: { lte: cursor.createdAt },
+            OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }],
+          }
         : {}),
     },
+    // A page never shows the stored inputs (the detail does): do not load 50 of them.
+    omit: { inputs: true },
     include: { tenant: { select: { slug: true, name: true } } },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: input.limit + 1,

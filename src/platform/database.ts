@@ -1,5 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from '../generated/prisma/client.ts';
+import pg from 'pg';
+import { PrismaClient, type Prisma as PrismaNamespace } from '../generated/prisma/client.ts';
 import type { Config } from './config.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 
@@ -8,6 +9,7 @@ export type { Prisma } from '../generated/prisma/client.ts';
 
 /** A client or an interactive transaction: repositories accept either so callers own the transaction. */
 export type Db = PrismaClient | Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+type PrismaSql = PrismaNamespace.Sql;
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 export interface DatabaseHandle {
@@ -27,7 +29,32 @@ export async function resolveDatabase(config: Config): Promise<DatabaseHandle> {
   return { url: embedded.url, release: () => embedded.stop() };
 }
 
+const pools = new WeakMap<PrismaClient, pg.Pool>();
+
 export function createPrisma(url: string, options: { max?: number } = {}): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: url, max: options.max ?? 10 });
-  return new PrismaClient({ adapter });
+  // Our own pool, handed to the adapter (which ends it on $disconnect), so the bulk paths Prisma
+  // cannot express (COPY FROM STDIN) share its connections: see pgPoolOf.
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(prisma, pool);
+  return prisma;
+}
+
+/** The node-postgres pool behind a client made by createPrisma: for COPY, which Prisma has no API for. */
+export function pgPoolOf(prisma: PrismaClient): pg.Pool {
+  const pool = pools.get(prisma);
+  if (!pool) throw new Error('this Prisma client was not made by createPrisma; it has no pg pool to share');
+  return pool;
+}
+
+/**
+ * Runs one Prisma.sql statement and returns its rows. On a client made by createPrisma it goes
+ * straight to the pg pool behind it (for the hot paths: no query-engine round trip per query);
+ * on a transaction, or any other Db, through $queryRaw. Write the SQL so both give the same JS
+ * values: cast bigint and numeric results to ::text or ::int, never rely on the driver's parsing.
+ */
+export async function queryRows<T>(db: Db, statement: PrismaSql): Promise<T[]> {
+  const pool = pools.get(db as PrismaClient);
+  if (pool) return (await pool.query(statement.text, statement.values as unknown[])).rows as T[];
+  return db.$queryRaw<T[]>(statement);
 }

@@ -1,8 +1,10 @@
 // Use case: store LLM usage events priced by the gateway, idempotently on gateway_request_id.
 // Each event gets its own outcome (created, duplicate, conflict, invalid); one bad event never
-// rejects the others. Whatever the batch size, this is at most three queries: the tenant and
-// deployment check, one INSERT ... ON CONFLICT DO NOTHING, and one SELECT to classify the events
-// that did not insert. No transaction is needed: the INSERT is the only write and is atomic.
+// rejects the others. A request whose events are all new and owned (the gateway's normal case)
+// is ONE query: an INSERT ... ON CONFLICT DO NOTHING that keeps only events whose tenant owns the
+// deployment and bills in the currency. Whatever did not insert is classified with at most two
+// more (the ownership check, the SELECT of stored hashes), and one more in a rare case (see below).
+// No transaction is needed: each INSERT is atomic and is the only write.
 import type { Db } from '../platform/database.ts';
 import type { FieldIssue } from '../platform/errors.ts';
 import { parseLlmEvent, type LlmUsageEvent } from './llm-event.ts';
@@ -98,25 +100,44 @@ export async function ingestLlmUsage(db: Db, events: readonly unknown[], options
     else results[index]!.error = invalid('validation_failed', parsed.issues);
   });
 
-  const ownershipErrors = await checkOwnership(db, valid.map((v) => v.event));
-  const accepted = valid.filter((v, i) => {
+  // Optimistic: the first valid event per gateway_request_id goes into one INSERT that keeps only
+  // owned events. In the normal case (all new, all owned) that is the whole request: one query.
+  const sent = new Map<string, LlmUsageEvent>();
+  for (const { event } of valid) if (!sent.has(event.gatewayRequestId)) sent.set(event.gatewayRequestId, event);
+  const inserted = await insertLlmEvents(db, [...sent.values()], options.now);
+  const insertedIds = new Map(inserted.map((r) => [r.gateway_request_id, r.id]));
+  const creator = new Map(inserted.map((r) => [r.gateway_request_id, sent.get(r.gateway_request_id)!]));
+  const createdBy = new Set<LlmUsageEvent>(creator.values());
+
+  // Every other valid event (later ones with an inserted id, and the ones that did not insert:
+  // not owned, or already stored) is checked for ownership in one query, as before the insert.
+  const others = valid.filter((v) => !createdBy.has(v.event));
+  const ownershipErrors = await checkOwnership(db, others.map((v) => v.event));
+  const owned = new Set<LlmUsageEvent>(createdBy);
+  others.forEach((v, i) => {
     const error = ownershipErrors[i];
     if (error) results[v.index]!.error = error;
-    return !error;
+    else owned.add(v.event);
   });
+  const accepted = valid.filter((v) => owned.has(v.event));
 
+  // Within the request, the first ACCEPTED event with an id wins. Where the event sent for an id
+  // was not owned but a later one is, that one is inserted now (rare: one more query).
   const first = new Map<string, LlmUsageEvent>();
   for (const { event } of accepted) if (!first.has(event.gatewayRequestId)) first.set(event.gatewayRequestId, event);
-  const inserted = await insertLlmEvents(db, [...first.values()], options.now);
-  const insertedIds = new Map(inserted.map((r) => [r.gateway_request_id, r.id]));
+  const late = [...first.values()].filter((e) => !insertedIds.has(e.gatewayRequestId) && sent.get(e.gatewayRequestId) !== e);
+  for (const row of await insertLlmEvents(db, late, options.now)) {
+    insertedIds.set(row.gateway_request_id, row.id);
+    creator.set(row.gateway_request_id, first.get(row.gateway_request_id)!);
+    createdBy.add(first.get(row.gateway_request_id)!);
+  }
 
   // What each gateway_request_id is stored as: the row just inserted, or one that was there before.
   const stored = new Map<string, { id: string; bodyHash: string }>();
-  for (const [gatewayRequestId, id] of insertedIds) stored.set(gatewayRequestId, { id, bodyHash: first.get(gatewayRequestId)!.bodyHash });
+  for (const [gatewayRequestId, id] of insertedIds) stored.set(gatewayRequestId, { id, bodyHash: creator.get(gatewayRequestId)!.bodyHash });
   const notInserted = [...first.keys()].filter((g) => !insertedIds.has(g));
   for (const row of await findLlmEventsByGatewayIds(db, notInserted)) stored.set(row.gateway_request_id, { id: row.id, bodyHash: row.body_hash });
 
-  const createdBy = new Set<LlmUsageEvent>(inserted.map((r) => first.get(r.gateway_request_id)!));
   for (const { index, event } of accepted) {
     const result = results[index]!;
     const row = stored.get(event.gatewayRequestId);

@@ -1,7 +1,13 @@
 // The SQL for LLM usage ingestion. Every query is set-based: arrays go in as single parameters
-// and unnest() turns them into rows, so a batch of 1,000 events costs the same three round trips
-// as one event. Money stays text until PostgreSQL casts it to numeric.
-import type { Db } from '../platform/database.ts';
+// and unnest() turns them into rows, so a batch of 1,000 events costs the same round trips as one
+// event (one when all are new and owned, at most three). Money stays text until PostgreSQL casts it to numeric. The hot path: queryRows
+// sends them straight to the pg pool (bench:intake), and every result column is text.
+//
+// Indexes: ownership by tenants_pkey / deployments_pkey; the insert arbitrates on
+// llm_usage_events_gateway_request_id_key; classification is an Index Scan using
+// llm_usage_events_gateway_request_id_key (gateway_request_id = ANY (...)). EXPLAIN below.
+import { Prisma } from '../generated/prisma/client.ts';
+import { queryRows, type Db } from '../platform/database.ts';
 import type { LlmUsageEvent } from './llm-event.ts';
 
 export interface TenantDeploymentRow {
@@ -18,14 +24,14 @@ export async function findTenantDeployments(db: Db, pairs: readonly { tenantId: 
   if (pairs.length === 0) return [];
   const tenantIds = pairs.map((p) => p.tenantId);
   const deploymentIds = pairs.map((p) => p.deploymentId);
-  return db.$queryRaw<TenantDeploymentRow[]>`
+  return queryRows<TenantDeploymentRow>(db, Prisma.sql`
     SELECT p.tenant_id::text AS tenant_id,
            p.deployment_id::text AS deployment_id,
            t.billing_currency::text AS billing_currency,
            d.tenant_id::text AS deployment_tenant_id
     FROM unnest(${tenantIds}::uuid[], ${deploymentIds}::uuid[]) AS p(tenant_id, deployment_id)
     LEFT JOIN tenants t ON t.id = p.tenant_id
-    LEFT JOIN deployments d ON d.id = p.deployment_id`;
+    LEFT JOIN deployments d ON d.id = p.deployment_id`);
 }
 
 export interface InsertedRow {
@@ -34,9 +40,21 @@ export interface InsertedRow {
 }
 
 /**
- * Inserts the events in one statement; a gateway_request_id already stored (or being stored by a
- * concurrent request, which this waits for) is skipped. Returns only the rows this call inserted.
- * The caller passes each gateway_request_id at most once.
+ * Inserts, in one statement, the events whose tenant exists, owns their deployment and bills in
+ * their currency; a gateway_request_id already stored (or being stored by a concurrent request,
+ * which this waits for) is skipped. Returns only the rows this call inserted: an event not
+ * returned was either not owned or already stored (findTenantDeployments and
+ * findLlmEventsByGatewayIds tell which). The caller passes each gateway_request_id at most once.
+ *
+ * The ownership join is in the INSERT so that a request whose events are all new and valid (the
+ * gateway's normal case) costs one round trip. EXPLAIN ANALYZE of a batch of 500 (bench:intake):
+ *   Insert on llm_usage_events  Conflict Arbiter Indexes: llm_usage_events_gateway_request_id_key
+ *     -> Sort (e.ord) -> Nested Loop
+ *          -> Hash Join (e.deployment_id = d.id AND e.tenant_id = d.tenant_id)
+ *               -> Function Scan on e (unnest)   -> Hash -> Seq Scan on deployments d (one row in the bench;
+ *                  with many deployments the planner probes deployments_pkey instead)
+ *          -> Index Scan using tenants_pkey (id = e.tenant_id), Filter: currency = billing_currency
+ *   12.5 ms, of which the two foreign-key checks 4.5 ms.
  */
 export async function insertLlmEvents(db: Db, events: readonly LlmUsageEvent[], receivedAt: Date): Promise<InsertedRow[]> {
   if (events.length === 0) return [];
@@ -44,7 +62,7 @@ export async function insertLlmEvents(db: Db, events: readonly LlmUsageEvent[], 
   // each other's keys in the same order and cannot deadlock.
   const sorted = [...events].sort((a, b) => (a.gatewayRequestId < b.gatewayRequestId ? -1 : a.gatewayRequestId > b.gatewayRequestId ? 1 : 0));
   const column = <T>(pick: (e: LlmUsageEvent) => T): T[] => sorted.map(pick);
-  return db.$queryRaw<InsertedRow[]>`
+  return queryRows<InsertedRow>(db, Prisma.sql`
     INSERT INTO llm_usage_events
       (gateway_request_id, tenant_id, deployment_id, model, provider,
        prompt_tokens, completion_tokens, total_tokens, charge, currency,
@@ -68,9 +86,11 @@ export async function insertLlmEvents(db: Db, events: readonly LlmUsageEvent[], 
     ) WITH ORDINALITY AS e(gateway_request_id, tenant_id, deployment_id, model, provider,
                            prompt_tokens, completion_tokens, total_tokens, charge, currency,
                            occurred_at, body_hash, ord)
+    JOIN deployments d ON d.id = e.deployment_id AND d.tenant_id = e.tenant_id
+    JOIN tenants t ON t.id = e.tenant_id AND t.billing_currency = e.currency
     ORDER BY e.ord
     ON CONFLICT (gateway_request_id) DO NOTHING
-    RETURNING id::text AS id, gateway_request_id`;
+    RETURNING id::text AS id, gateway_request_id`);
 }
 
 export interface StoredEventRow {
@@ -81,8 +101,8 @@ export interface StoredEventRow {
 
 export async function findLlmEventsByGatewayIds(db: Db, gatewayRequestIds: readonly string[]): Promise<StoredEventRow[]> {
   if (gatewayRequestIds.length === 0) return [];
-  return db.$queryRaw<StoredEventRow[]>`
+  return queryRows<StoredEventRow>(db, Prisma.sql`
     SELECT id::text AS id, gateway_request_id, body_hash
     FROM llm_usage_events
-    WHERE gateway_request_id = ANY(${[...gatewayRequestIds]}::text[])`;
+    WHERE gateway_request_id = ANY(${[...gatewayRequestIds]}::text[])`);
 }

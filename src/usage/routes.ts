@@ -75,6 +75,9 @@ export const usageRoutes: RouteModule = (app, deps) => {
         body: bodySchema,
         response: responses({ 200: z.union([singleResultSchema, batchResultSchema]), 201: singleResultSchema }, [...AUTHENTICATED, 409, 422]),
       },
+      // The gateway posts thousands of requests a second: no two info lines per request (Fastify's
+      // "incoming request" / "request completed"); warnings and errors are still logged.
+      logLevel: 'warn',
       // The body schema above documents the request; it does not validate it. Validating the
       // batch as a whole would reject 999 good events for one bad one, so the handler checks the
       // envelope and ingestLlmUsage validates each event with the same llmUsageEventSchema.

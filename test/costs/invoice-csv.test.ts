@@ -3,10 +3,13 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import {
   csvChecksum,
+  csvHasher,
+  decodeCsvText,
   InvoiceCsvError,
   microsToCentsHalfAwayFromZero,
   parseDollarsToMicros,
   parseInvoiceCsv,
+  parseInvoiceCsvStream,
   splitNetAndTax,
   sumAmountMicros,
   type InvoiceCostLine,
@@ -243,5 +246,36 @@ describe('parseInvoiceCsv: volume', () => {
     expect(lines).toHaveLength(100_000);
     expect(sumAmountMicros(lines)).toBe(100_000_000_100_000n); // $100,000,000.100000
     expect(lines[99_999]!.resourceName).toBe('web-99999');
+  });
+});
+
+describe('parseInvoiceCsvStream: the same parse, chunk by chunk', () => {
+  /** The bytes in slices of `size`, splitting multi-byte characters and the BOM. */
+  async function* slices(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+  }
+  async function streamed(text: string, size: number): Promise<{ lines: InvoiceCostLine[]; checksum: string }> {
+    const hash = csvHasher();
+    const lines: InvoiceCostLine[] = [];
+    for await (const line of parseInvoiceCsvStream(decodeCsvText(slices(new TextEncoder().encode(text), size), hash))) lines.push(line);
+    return { lines, checksum: hash.digest('hex') };
+  }
+
+  it('gives the lines of parseInvoiceCsv, and the checksum of the text without its BOM', async () => {
+    const body = fixture('invoice-basic.csv').replace(/^\uFEFF/, '');
+    const text = `\uFEFF${body}${body.endsWith('\n') ? '' : '\r\n'}${body.split(/\r?\n/)[1]!.replace('web-1', 'café-ü')}\r\n`;
+    for (const size of [1, 3, 7, 64 * 1024]) {
+      const { lines, checksum } = await streamed(text, size);
+      expect(lines).toEqual(parseInvoiceCsv(text));
+      expect(checksum).toBe(csvChecksum(text.slice(1)));
+    }
+  });
+
+  it('throws the same InvoiceCsvError, with the same row number', async () => {
+    const bad = [HEADER, row('$5.00'), row('$5.00'), row('five dollars')].join('\n');
+    await expect(streamed(bad, 5)).rejects.toMatchObject({ name: 'InvoiceCsvError', rowNumber: 3 });
+    const unclosed = [HEADER, row('$1.00'), 'Droplets,,"unclosed'].join('\n');
+    await expect(streamed(unclosed, 5)).rejects.toMatchObject({ rowNumber: parseError(unclosed).rowNumber });
+    await expect(streamed('', 5)).rejects.toMatchObject({ rowNumber: 0, reason: 'the file is empty' });
   });
 });

@@ -2,6 +2,8 @@
 // every quirk of the provider's file into cost_lines, replace and no-op semantics, matching,
 // a refused CSV that keeps the stored lines, and the amount mismatch flag.
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -9,7 +11,7 @@ import { QUEUES } from '../../jobs/catalog.ts';
 import { handleInvoiceIngest } from '../../jobs/invoice-ingest.ts';
 import { ingestInvoice } from '../../src/costs/ingest-invoice.ts';
 import { csvChecksum, InvoiceCsvError, parseInvoiceCsv } from '../../src/costs/invoice-csv.ts';
-import { ProviderApiError } from '../../src/costs/provider-client.ts';
+import { createProviderClient, ProviderApiError } from '../../src/costs/provider-client.ts';
 import { replaceCostLines } from '../../src/costs/repository.ts';
 import { syncBillingHistory } from '../../src/costs/sync-billing-history.ts';
 import { useTestApp } from '../support/app.ts';
@@ -243,6 +245,30 @@ describe('invoice-ingest: the provider CSV into cost_lines', () => {
     fake.csvs.delete('inv-missing');
     await expect(ingest('inv-missing')).rejects.toBeInstanceOf(ProviderApiError);
     expect(await header('inv-missing')).toMatchObject({ ingestStatus: 'pending', lastError: expect.stringContaining('fetching the CSV failed') });
+  });
+
+  it('a connection dropped in the middle of the CSV changes no line: a network error, recorded, the status kept', async () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => csvRow({ description: `web-${i} (s)`, usd: '$1.00', period: '2020-07' }));
+    await invoice({ uuid: 'inv-dropped', amount: '2.00', csv: csvOf(rows.slice(0, 2)) });
+    await ingest('inv-dropped');
+    const before = await lines('inv-dropped');
+    // A provider that sends the header and part of a long CSV, then closes the connection.
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/csv', 'content-length': '99999999' });
+      res.write(csvOf(rows).slice(0, 300_000), () => res.socket?.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const provider = createProviderClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'dropping', maxRetries: 0 });
+    try {
+      const error = await ingestInvoice({ prisma: ctx().db.prisma, boss: null, provider, now }, { invoiceUuid: 'inv-dropped' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProviderApiError);
+      expect(error).toMatchObject({ failure: 'network' });
+    } finally {
+      await provider.close();
+      server.close();
+    }
+    expect((await lines('inv-dropped')).map((l) => l.id)).toEqual(before.map((l) => l.id));
+    expect(await header('inv-dropped')).toMatchObject({ ingestStatus: 'ingested', lineCount: 2, lastError: expect.stringContaining('fetching the CSV failed') });
   });
 
   it('the job handler parses its payload and calls the use case', async () => {

@@ -276,6 +276,30 @@ describe('batch', () => {
     expect(queries).toBe(3);
   });
 
+  it('stores a batch of new, owned events in ONE query; a replay takes three', async () => {
+    let queries = 0;
+    const prisma = ctx().db.prisma;
+    const counting = { $queryRaw: (...args: Parameters<typeof prisma.$queryRaw>) => ((queries += 1), prisma.$queryRaw(...args)) } as unknown as Db;
+    const events = Array.from({ length: 50 }, () => event());
+    expect(await ingestLlmUsage(counting, events, { now: NOW })).toMatchObject({ created: 50, invalid: 0 });
+    expect(queries).toBe(1);
+    queries = 0;
+    expect(await ingestLlmUsage(counting, events, { now: NOW })).toMatchObject({ created: 0, duplicates: 50 });
+    expect(queries).toBe(3);
+  });
+
+  it('an id whose first event is not owned goes to the first owned event after it, as if the first were not there', async () => {
+    const e = event();
+    const foreign = { ...e, deployment_id: otherDeploymentId };
+    const owned = { ...e, charge: '0.5' };
+    const res = await post({ events: [foreign, owned, { ...owned }] });
+    expect(res.json()).toMatchObject({ created: 1, duplicates: 1, invalid: 1 });
+    expect(res.json().results.map((r: { status: string }) => r.status)).toEqual(['invalid', 'created', 'duplicate']);
+    expect(res.json().results[0].error).toMatchObject({ error: 'unknown_deployment', field: 'deployment_id' });
+    const [row] = await storedRow(e.gateway_request_id);
+    expect(row).toMatchObject({ deployment_id: deploymentId, charge: '0.500000000000' });
+  });
+
   it('rejects an empty batch and one of more than 1,000 events, naming events', async () => {
     for (const events of [[], Array.from({ length: 1001 }, () => event()), 'nope']) {
       const res = await post({ events });

@@ -1,0 +1,204 @@
+// npm run bench:intake [-- --batch-events 200000 --batch-clients 8 --single-requests 20000 --single-clients 16 --pool 10 --keep]
+// The LLM usage intake under load, through the real API on a loopback port (a fresh database):
+// a tenant and a deployment are created through the API, then
+//   1. batches of 500 events from several concurrent clients (undici): events/s, p50/p99 per request;
+//   2. single-event requests from concurrent clients: requests/s, p50/p99;
+//   3. 10% of both replayed: every replay must answer duplicate;
+// and SQL checks that nothing was stored twice (rows = distinct gateway_request_id = events sent).
+// The clients run in a worker thread (their own event loop), so the API's event loop serves
+// requests rather than building and parsing them.
+// Prints one JSON line; exits 1 when a check fails.
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { Pool } from 'undici';
+import { freshBenchDatabase, load, peakRssMb, percentiles, round, startBenchApi } from './lib/bench.ts';
+
+// ---------------------------------------------------------------- the clients (worker thread)
+
+interface Phase {
+  origin: string;
+  token: string;
+  tenantId: string;
+  deploymentId: string;
+  run: string;
+  kind: 'batch' | 'single';
+  /** Batch numbers (kind batch) or single-event numbers (kind single) to post. */
+  items: number[];
+  clients: number;
+  batchEvents: number;
+  batchSize: number;
+  /** What every answer must say. */
+  expect: 'created' | 'duplicate';
+}
+
+interface PhaseResult {
+  seconds: number;
+  latenciesMs: number[];
+  failures: string[];
+}
+
+if (!isMainThread) {
+  const phase = workerData as Phase;
+  const http = new Pool(phase.origin, { connections: phase.clients });
+  const failures: string[] = [];
+  const post = async (body: unknown): Promise<{ status: number; json: any }> => {
+    const response = await http.request({
+      path: '/api/v1/integrations/llm-usage',
+      method: 'POST',
+      headers: { authorization: `Bearer ${phase.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.statusCode, json: await response.body.json() };
+  };
+  // 12 fractional digits, spread over the month: what the gateway really sends.
+  const event = (id: string, i: number) => ({
+    gateway_request_id: id,
+    tenant_id: phase.tenantId,
+    deployment_id: phase.deploymentId,
+    model: 'gpt-4o-mini',
+    provider: 'openai',
+    prompt_tokens: 100 + (i % 900),
+    completion_tokens: 50 + (i % 300),
+    total_tokens: 150 + (i % 900) + (i % 300),
+    charge: `0.${String((i * 7_919) % 1_000_000_000_000).padStart(12, '0')}`,
+    currency: 'AUD',
+    occurred_at: new Date(Date.UTC(2026, 3, 1) + ((i * 61_000) % (30 * 86_400_000))).toISOString(),
+  });
+  const result = await load(phase.clients, phase.items.length, async (k) => {
+    const n = phase.items[k]!;
+    if (phase.kind === 'batch') {
+      const events = [];
+      for (let i = n * phase.batchSize; i < Math.min(phase.batchEvents, (n + 1) * phase.batchSize); i++) events.push(event(`bench-${phase.run}-b-${i}`, i));
+      const r = await post({ events });
+      const count = phase.expect === 'created' ? r.json.created : r.json.duplicates;
+      if (r.status !== 200 || count !== events.length) failures.push(`batch ${n}: ${r.status}, ${phase.expect} ${count} of ${events.length}`);
+    } else {
+      const r = await post(event(`bench-${phase.run}-s-${n}`, phase.batchEvents + n));
+      const ok = phase.expect === 'created' ? r.status === 201 : r.status === 200 && r.json.status === 'duplicate';
+      if (!ok) failures.push(`single ${n}: ${r.status} ${JSON.stringify(r.json)}`);
+    }
+  });
+  await http.close();
+  parentPort!.postMessage({ ...result, failures } satisfies PhaseResult);
+  process.exit(0);
+}
+
+/** Runs a phase's clients in a worker thread; `apiBusy` is how busy the API's event loop was meanwhile (0-1). */
+async function inWorker(phase: Phase): Promise<PhaseResult & { apiBusy: number }> {
+  const before = performance.eventLoopUtilization();
+  const result = await new Promise<PhaseResult>((resolve, reject) => {
+    const worker = new Worker(new URL(import.meta.url), { workerData: phase });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return { ...result, apiBusy: round(performance.eventLoopUtilization(before).utilization) };
+}
+
+// ---------------------------------------------------------------- the run (main thread: the API)
+
+const { values } = parseArgs({
+  options: {
+    'batch-events': { type: 'string', default: '200000' },
+    'batch-size': { type: 'string', default: '500' },
+    'batch-clients': { type: 'string', default: '8' },
+    'single-requests': { type: 'string', default: '20000' },
+    'single-clients': { type: 'string', default: '16' },
+    pool: { type: 'string', default: '10' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const int = (name: keyof typeof values): number => {
+  const raw = values[name];
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || Number(raw) < 1) {
+    console.error(`--${name} must be a positive integer`);
+    process.exit(2);
+  }
+  return Number(raw);
+};
+const BATCH_EVENTS = int('batch-events');
+const BATCH_SIZE = int('batch-size');
+const BATCH_CLIENTS = int('batch-clients');
+const SINGLE_REQUESTS = int('single-requests');
+const SINGLE_CLIENTS = int('single-clients');
+const POOL = int('pool');
+
+const db = await freshBenchDatabase('invoicing_bench_intake', { poolMax: POOL });
+const api = await startBenchApi(db);
+const http = new Pool(api.origin, { connections: 2 });
+const failures: string[] = [];
+
+async function post(path: string, token: string, body: unknown): Promise<{ status: number; json: any }> {
+  const response = await http.request({
+    path,
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.statusCode, json: await response.body.json() };
+}
+
+try {
+  const admin = await api.token(['platform_admin']);
+  const tenant = await post('/api/v1/tenants', admin, { name: 'Bench Pty Ltd', slug: 'bench', billing_currency: 'AUD', tax_profile: { country: 'AU', gst_rate: '0.10' } });
+  if (tenant.status !== 201) throw new Error(`creating the tenant answered ${tenant.status}: ${JSON.stringify(tenant.json)}`);
+  const deployment = await post('/api/v1/deployments', admin, { tenant_id: tenant.json.id, slug: 'bench', display_name: 'Bench', region: 'syd1', state: 'active' });
+  if (deployment.status !== 201) throw new Error(`creating the deployment answered ${deployment.status}: ${JSON.stringify(deployment.json)}`);
+  const common = {
+    origin: api.origin,
+    token: await api.token(['llm_gateway']),
+    tenantId: tenant.json.id as string,
+    deploymentId: deployment.json.id as string,
+    run: randomUUID().slice(0, 8),
+    batchEvents: BATCH_EVENTS,
+    batchSize: BATCH_SIZE,
+  };
+  const range = (n: number, step = 1) => Array.from({ length: Math.ceil(n / step) }, (_, k) => k * step);
+  const batches = Math.ceil(BATCH_EVENTS / BATCH_SIZE);
+
+  // 1. batches, 2. single events, 3. 10% of both replayed: all duplicates.
+  const batched = await inWorker({ ...common, kind: 'batch', items: range(batches), clients: BATCH_CLIENTS, expect: 'created' });
+  const singles = await inWorker({ ...common, kind: 'single', items: range(SINGLE_REQUESTS), clients: SINGLE_CLIENTS, expect: 'created' });
+  const replayBatches = range(batches, 10);
+  const replayed = await inWorker({ ...common, kind: 'batch', items: replayBatches, clients: BATCH_CLIENTS, expect: 'duplicate' });
+  const replaySingles = range(SINGLE_REQUESTS, 10);
+  const replayedSingles = await inWorker({ ...common, kind: 'single', items: replaySingles, clients: SINGLE_CLIENTS, expect: 'duplicate' });
+  for (const r of [batched, singles, replayed, replayedSingles]) failures.push(...r.failures);
+
+  const [stored] = await db.prisma.$queryRaw<{ rows: number; ids: number }[]>`
+    SELECT count(*)::int AS rows, count(DISTINCT gateway_request_id)::int AS ids
+      FROM llm_usage_events WHERE deployment_id = ${common.deploymentId}::uuid`;
+  const expected = BATCH_EVENTS + SINGLE_REQUESTS;
+  if (stored!.rows !== expected || stored!.ids !== expected) failures.push(`stored ${stored!.rows} rows with ${stored!.ids} distinct ids; expected ${expected} of each`);
+
+  const b = percentiles(batched.latenciesMs);
+  const s = percentiles(singles.latenciesMs);
+  console.log(
+    JSON.stringify({
+      batch: { events: BATCH_EVENTS, size: BATCH_SIZE, clients: BATCH_CLIENTS, seconds: round(batched.seconds), events_per_s: Math.round(BATCH_EVENTS / batched.seconds), p50_ms: b.p50, p99_ms: b.p99, api_event_loop_busy: batched.apiBusy },
+      single: { requests: SINGLE_REQUESTS, clients: SINGLE_CLIENTS, seconds: round(singles.seconds), requests_per_s: Math.round(SINGLE_REQUESTS / singles.seconds), p50_ms: s.p50, p99_ms: s.p99, api_event_loop_busy: singles.apiBusy },
+      replay: {
+        batches: replayBatches.length,
+        singles: replaySingles.length,
+        batch_events_per_s: Math.round((replayBatches.length * BATCH_SIZE) / replayed.seconds),
+        single_requests_per_s: Math.round(replaySingles.length / replayedSingles.seconds),
+      },
+      pg_pool: POOL,
+      stored_rows: stored!.rows,
+      distinct_ids: stored!.ids,
+      dedup_ok: failures.length === 0,
+      peak_rss_mb: peakRssMb(),
+    }),
+  );
+} catch (error) {
+  failures.push(String((error as Error).stack ?? error));
+} finally {
+  await http.close();
+  await api.close();
+  await db.close({ keep: values.keep });
+}
+if (failures.length > 0) {
+  console.error(`${failures.length} failure(s):\n${failures.slice(0, 5).join('\n')}`);
+  process.exit(1);
+}

@@ -1,0 +1,115 @@
+// Shared by the bench:* scripts: a fresh database per run (created, migrated, dropped unless
+// --keep), the real API on a loopback port, latency percentiles and peak RSS. Figures only: the
+// benches print, they never assert timings.
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { pino } from 'pino';
+import { createQueues } from '../../jobs/catalog.ts';
+import { signAccessToken, type Role } from '../../src/auth/tokens.ts';
+import { buildApp, type App } from '../../src/http/app.ts';
+import { allRoutes } from '../../src/http/routes.ts';
+import { config as processConfig } from '../../src/platform/config.ts';
+import { createPrisma, resolveDatabase, type PrismaClient } from '../../src/platform/database.ts';
+import { migrate } from '../../src/platform/migrate.ts';
+import { startBoss, type PgBoss } from '../../src/platform/queue.ts';
+
+export interface BenchDatabase {
+  name: string;
+  url: string;
+  prisma: PrismaClient;
+  /** Disconnects, drops the database unless `keep`, and stops an embedded server this process started. */
+  close(options: { keep: boolean }): Promise<void>;
+}
+
+/** A new database on the configured server (DATABASE_URL, or the embedded one), migrated. */
+export async function freshBenchDatabase(prefix: string, options: { poolMax?: number } = {}): Promise<BenchDatabase> {
+  const server = await resolveDatabase(processConfig());
+  const name = `${prefix}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  const url = Object.assign(new URL(server.url), { pathname: `/${name}` }).toString();
+  await migrate(url);
+  const prisma = createPrisma(url, { max: options.poolMax ?? 10 });
+  return {
+    name,
+    url,
+    prisma,
+    async close({ keep }) {
+      await prisma.$disconnect();
+      if (!keep) await admin.query(`DROP DATABASE "${name}" WITH (FORCE)`);
+      await admin.end();
+      await server.release();
+    },
+  };
+}
+
+export interface BenchApi {
+  app: App;
+  boss: PgBoss;
+  /** http://127.0.0.1:<port> */
+  origin: string;
+  token(roles: Role[], tenantId?: string | null): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app (every route, bearer auth, request logging at the configured LOG_LEVEL) listening
+ * on a loopback port. Logs go to /dev/null so the bench's output stays readable while their cost
+ * is still paid, as in production.
+ */
+export async function startBenchApi(db: BenchDatabase): Promise<BenchApi> {
+  const config = { ...processConfig(), DATABASE_URL: db.url };
+  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'tenant-invoicing' } }, pino.destination({ dest: '/dev/null', sync: false }));
+  const boss = await startBoss({ url: db.url, logger });
+  await createQueues(boss);
+  const app = await buildApp({ prisma: db.prisma, boss, config, logger }, allRoutes);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('the API is not listening on a TCP port');
+  return {
+    app,
+    boss,
+    origin: `http://127.0.0.1:${address.port}`,
+    token: (roles, tenantId = null) => signAccessToken({ sub: 'bench', tenantId, roles }, config.AUTH_JWT_SECRET, { ttlSeconds: 3600 }),
+    async close() {
+      await app.close();
+      await boss.stop({ graceful: false, close: true });
+    },
+  };
+}
+
+/** Latencies in ms -> p50/p99 (nearest rank). */
+export function percentiles(latenciesMs: number[]): { p50: number; p99: number; max: number } {
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+  return { p50: round(at(50)), p99: round(at(99)), max: round(sorted.at(-1) ?? 0) };
+}
+
+export const round = (n: number, digits = 2): number => Number(n.toFixed(digits)); // timings, not money
+
+/** Peak RSS of this process so far, in MB. */
+export function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/**
+ * Runs `total` calls of `fn` from `clients` concurrent loops (fn gets the call's number and its
+ * loop's); each call's latency is recorded.
+ * Returns the wall time and the latencies.
+ */
+export async function load(clients: number, total: number, fn: (i: number, client: number) => Promise<void>): Promise<{ seconds: number; latenciesMs: number[] }> {
+  const latenciesMs: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      for (let i = next++; i < total; i = next++) {
+        const t = performance.now();
+        await fn(i, client);
+        latenciesMs.push(performance.now() - t);
+      }
+    }),
+  );
+  return { seconds: (performance.now() - started) / 1000, latenciesMs };
+}
