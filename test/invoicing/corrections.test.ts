@@ -124,7 +124,8 @@ describe('reissue after void', () => {
 
     const reissued = await close({ tenantId: tenant.id, force: true, reissue: true });
     expect(reissued).toMatchObject({ reissued: 1, failed: 0 });
-    const invoices = await db().prisma.tenantInvoice.findMany({ where: { tenantId: tenant.id }, orderBy: { createdAt: 'asc' } });
+    // Both were written at the same fixed instant: order by what they are, not by created_at.
+    const invoices = await db().prisma.tenantInvoice.findMany({ where: { tenantId: tenant.id }, orderBy: { status: 'desc' } });
     expect(invoices.map((i) => [i.status, i.replacesInvoiceId])).toEqual([
       ['void', null],
       ['draft', invoice.id],
