@@ -1,7 +1,7 @@
 // PURE: what a tax invoice or an adjustment note says, built from plain stored data. The PDF and
 // HTML renderers only lay this out, so both show exactly the same words and numbers. No I/O, no
 // clock: everything (including the parties as billed) comes in as arguments.
-import { format } from 'date-fns';
+import { differenceInCalendarDays, format } from 'date-fns';
 import { utc } from '@date-fns/utc';
 import { exponentOf, formatMinor } from '../money/money.ts';
 import { formatDecimal, parseDecimalOrScientific, trimDecimal } from '../money/decimal.ts';
@@ -67,6 +67,8 @@ export interface InvoiceDocumentInput {
   supplier: SupplierParty;
   billedTo: BilledToParty;
   deployments: DeploymentRef[];
+  /** INVOICE_PAYMENT_TERMS_DAYS: what a draft will say once issued. */
+  paymentTermsDays?: number;
 }
 
 export interface AdjustmentNoteLineData {
@@ -176,7 +178,6 @@ function periodLabel(start: Date, end: Date): string {
   return `${format(start, 'MMMM yyyy', { in: utc })} (${format(start, 'd MMMM', { in: utc })} – ${formatDocumentDate(last)})`;
 }
 
-const DAY_MS = 86_400_000;
 
 function supplierBlock(s: SupplierParty): { heading: string; lines: string[] } {
   return {
@@ -228,12 +229,12 @@ export function buildInvoiceDocument(input: InvoiceDocumentInput): DocumentConte
   facts.push({ label: 'Issue date', value: invoice.issuedAt && invoice.status !== 'draft' ? formatDocumentDate(invoice.issuedAt) : 'not issued' });
   facts.push({ label: 'Period', value: periodLabel(invoice.periodStart, invoice.periodEnd) });
   if (invoice.dueAt && invoice.issuedAt && invoice.status !== 'draft') {
-    const days = Math.round((invoice.dueAt.getTime() - invoice.issuedAt.getTime()) / DAY_MS);
+    const days = differenceInCalendarDays(invoice.dueAt, invoice.issuedAt, { in: utc });
     facts.push({ label: 'Due date', value: formatDocumentDate(invoice.dueAt) });
     facts.push({ label: 'Payment terms', value: `${days} days from the issue date; please quote ${number ?? 'the invoice number'} with your payment` });
   } else {
     facts.push({ label: 'Due date', value: 'set when issued' });
-    facts.push({ label: 'Payment terms', value: 'set when issued' });
+    facts.push({ label: 'Payment terms', value: input.paymentTermsDays === undefined ? 'set when issued' : `${input.paymentTermsDays} days from the issue date (set when issued)` });
   }
   facts.push({ label: 'Currency', value: c });
   if (invoice.status === 'paid' && invoice.paidAt) facts.push({ label: 'Paid', value: formatDocumentDate(invoice.paidAt) });

@@ -81,6 +81,7 @@ export async function loadInvoiceDocument(db: Db, principal: Principal | null, i
       })),
     },
     supplier: storedSupplier(invoice.supplier) ?? supplierFromConfig(config),
+    paymentTermsDays: config.INVOICE_PAYMENT_TERMS_DAYS,
     billedTo: storedBilledTo(invoice.billedTo) ?? currentBilledTo(invoice.tenant),
     deployments: await deploymentsOf(db, invoice.lines.map((l) => l.deploymentId)),
   });

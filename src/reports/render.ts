@@ -64,15 +64,15 @@ export function marginHtml(report: MarginReport): string {
   const width = labelW + 2 * half + 120;
   const height = bars.length * rowH + 20;
   const zeroX = labelW + half;
-  // Pixel lengths only: the ratio is computed in integers (per mille) so no money goes through a float.
-  const px = (minor: bigint) => Number(((minor < 0n ? -minor : minor) * 1000n) / max) * (half / 1000);
+  // Whole pixels, computed in integers: no money goes through a float.
+  const px = (minor: bigint) => Number(((minor < 0n ? -minor : minor) * BigInt(half)) / max);
   const svgBars = bars
     .map((b, i) => {
       const y = 10 + i * rowH;
       const w = px(b.minor);
       const x = b.minor < 0n ? zeroX - w : zeroX;
       const textX = b.minor < 0n ? x - 4 : x + w + 4;
-      return `<text x="${labelW - 8}" y="${y + 16}" text-anchor="end">${e(b.label)}</text><rect x="${x.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${b.minor < 0n ? '#c0392b' : '#27ae60'}"><title>${e(b.label)}: ${e(b.text)} ${e(report.currency)}</title></rect><text x="${textX.toFixed(1)}" y="${y + 16}" text-anchor="${b.minor < 0n ? 'end' : 'start'}">${e(b.text)}</text>`;
+      return `<text x="${labelW - 8}" y="${y + 16}" text-anchor="end">${e(b.label)}</text><rect x="${x}" y="${y + 3}" width="${w}" height="${rowH - 8}" fill="${b.minor < 0n ? '#c0392b' : '#27ae60'}"><title>${e(b.label)}: ${e(b.text)} ${e(report.currency)}</title></rect><text x="${textX}" y="${y + 16}" text-anchor="${b.minor < 0n ? 'end' : 'start'}">${e(b.text)}</text>`;
     })
     .join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Margin per tenant" width="${width}" height="${height}" font-family="sans-serif" font-size="12"><line x1="${zeroX}" y1="0" x2="${zeroX}" y2="${height}" stroke="#888"/>${svgBars}</svg>`;
