@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startWorkers } from '../../jobs/worker.ts';
 import { QUEUES } from '../../jobs/catalog.ts';
-import { catchUpMonthCloses, unclosedPeriods } from '../../src/invoicing/month-close-runs.ts';
+import { catchUpMonthCloses, createRun, executeChunk, planRun, unclosedPeriods } from '../../src/invoicing/month-close-runs.ts';
+import { closeChunk } from '../../src/invoicing/month-close.ts';
 import { parsePeriod, previousPeriod } from '../../src/invoicing/period.ts';
 import { useTestApp } from '../support/app.ts';
 import { waitFor } from '../support/wait.ts';
@@ -96,5 +97,38 @@ describe('month close through the queue', () => {
     now = new Date('2026-08-03T00:00:00Z');
     await boss.send(QUEUES.monthCloseCatchUp, {});
     await waitFor(async () => (await db.prisma.tenantInvoice.count({ where: { tenantId, periodStart: parsePeriod('2026-07').start } })) === 1, 'July to be closed');
+  });
+
+  it('a run whose heartbeat went stale (a CLI killed mid-close) is abandoned: the catch-up queues a close that finishes the month', async () => {
+    const { boss, db } = ctx();
+    now = new Date('2026-09-05T00:00:00Z');
+    const august = parsePeriod('2026-08');
+    const second = (await seedPilot(db.prisma, 'second')).tenant.id;
+    // A CLI close that wrote the first tenant and was killed: its run says running.
+    const cliRun = await createRun(db.prisma, { period: august, trigger: 'cli', requestedBy: 'cli:test' }, 'running');
+    await closeChunk({ prisma: db.prisma, now }, { runId: cliRun, period: august, force: false, dryRun: false, tenantId: null, reason: null, requestedBy: 'cli:test' }, [tenantId]);
+
+    // While its heartbeat is fresh the month is being closed; the catch-up leaves it alone.
+    await db.prisma.$executeRaw`UPDATE month_close_runs SET heartbeat_at = now() - interval '20 seconds' WHERE id = ${cliRun}::uuid`;
+    expect(await unclosedPeriods(db.prisma, now, 1)).toEqual([]);
+    // Silent for five minutes: abandoned, although far younger than two hours.
+    await db.prisma.$executeRaw`UPDATE month_close_runs SET heartbeat_at = now() - interval '5 minutes' WHERE id = ${cliRun}::uuid`;
+    expect((await unclosedPeriods(db.prisma, now, 1)).map((p) => p.key)).toEqual(['2026-08']);
+
+    expect(await catchUpMonthCloses({ prisma: db.prisma, boss, now }, 1)).toEqual(['2026-08']);
+    const run = await waitFor(
+      async () => db.prisma.monthCloseRun.findFirst({ where: { trigger: 'catch_up', periodStart: august.start, status: 'completed' } }),
+      'the catch-up to finish August',
+    );
+    expect(run.summary).toMatchObject({ tenants: 2, skipped: 1, created: 1, failed: 0 });
+    for (const t of [tenantId, second]) expect(await db.prisma.tenantInvoice.count({ where: { tenantId: t, periodStart: august.start } })).toBe(1);
+    expect(await unclosedPeriods(db.prisma, now, 1)).toEqual([]);
+
+    // A re-delivered plan or chunk job changes nothing: the plan stays, the chunk is already recorded.
+    const deps = { prisma: db.prisma, now };
+    expect(await planRun({ ...deps, boss }, run.id)).toMatchObject({ chunks: 0, summary: { created: 1 } });
+    expect(await executeChunk(deps, run.id, 1)).toEqual({ status: 'already_done', runStatus: 'completed' });
+    expect(await db.prisma.monthCloseChunk.count({ where: { runId: run.id } })).toBe(1);
+    expect((await db.prisma.monthCloseRun.findUniqueOrThrow({ where: { id: run.id } })).summary).toEqual(run.summary);
   });
 });
