@@ -202,7 +202,8 @@ export type PlanResult = { runId: string; chunks: number; summary: MonthCloseSum
 export async function planRun(deps: RunDeps & { boss: PgBoss }, runId: string): Promise<PlanResult> {
   const run = await getRun(deps.prisma, runId);
   if (!run) throw new NotFoundError('month_close_run');
-  if (run.status === 'completed' || run.status === 'completed_with_failures' || run.status === 'failed') return { runId, chunks: 0, summary: run.summary };
+  // A failed run is planned again when pg-boss retries its job (the failure may have been transient).
+  if ((run.status === 'completed' || run.status === 'completed_with_failures') && run.summary) return { runId, chunks: 0, summary: run.summary };
   const planned = await deps.prisma.monthCloseChunk.count({ where: { runId } });
   if (planned > 0) return { runId, chunks: planned, summary: null };
 

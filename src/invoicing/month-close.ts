@@ -46,7 +46,7 @@ export interface MonthCloseDeps {
   onProgress?: (progress: { done: number; total: number }) => void;
   /** Tenants loaded per set-based round of queries. */
   chunkSize?: number;
-  /** Tenants written at once (each in its own transaction); keep below the connection pool size. */
+  /** Chunks closed at once by closeMonth (each holds one connection); keep below the pool size. */
   concurrency?: number;
   /** Numbering, supplier and delivery of adjustment notes; from the process configuration when absent. */
   receivables?: ReceivablesSettings;
@@ -168,12 +168,19 @@ export async function closeMonth(deps: MonthCloseDeps, options: MonthCloseOption
   const chunkSize = deps.chunkSize ?? 500;
   let done = 0;
   deps.onProgress?.({ done, total: tenantIds.length });
-  for (let i = 0; i < tenantIds.length; i += chunkSize) {
-    const chunk = tenantIds.slice(i, i + chunkSize);
-    addOutcomes(summary, await closeChunk(deps, options, chunk));
-    done += chunk.length;
-    deps.onProgress?.({ done, total: tenantIds.length });
-  }
+  const chunks = Array.from({ length: Math.ceil(tenantIds.length / chunkSize) }, (_, i) => tenantIds.slice(i * chunkSize, (i + 1) * chunkSize));
+  // Two lanes: one chunk's queries run in PostgreSQL while the other's quotes are computed here.
+  // Chunks hold disjoint tenants, so their locks never meet.
+  let next = 0;
+  const lane = async () => {
+    while (next < chunks.length) {
+      const chunk = chunks[next++]!;
+      addOutcomes(summary, await closeChunk(deps, options, chunk));
+      done += chunk.length;
+      deps.onProgress?.({ done, total: tenantIds.length });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, deps.concurrency ?? 2) }, lane));
   return finishSummary(summary);
 }
 

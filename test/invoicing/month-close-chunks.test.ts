@@ -31,7 +31,8 @@ const invoiceOf = (tenantId: string) =>
 
 describe('a chunk of tenants in one transaction', () => {
   it('creates, regenerates, leaves unchanged, adjusts and leaves void in one chunk; a re-delivery writes nothing more', async () => {
-    const seeded = await Promise.all(['changed', 'same', 'issued', 'voided', 'fresh'].map((slug) => seedPilot(db().prisma, `chunk-${slug}`)));
+    const seeded = [];
+    for (const slug of ['changed', 'same', 'issued', 'voided', 'fresh']) seeded.push(await seedPilot(db().prisma, `chunk-${slug}`));
     const [changed, same, issued, voided, fresh] = seeded.map((s) => s.tenant.id) as [string, string, string, string, string];
     for (const t of [changed, same, issued, voided]) await closeMonth({ prisma: db().prisma, now, receivables }, options({ tenantId: t }));
     await issueInvoice({ prisma: db().prisma, now, receivables }, { invoiceId: (await invoiceOf(issued)).id, actor: 'test' });
