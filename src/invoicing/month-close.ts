@@ -298,11 +298,12 @@ export async function closeChunk(deps: MonthCloseDeps, options: MonthCloseOption
   // Without force an existing invoice is skipped before anything is computed for it.
   const toCompute = recompute ? tenantIds : tenantIds.filter((t) => !existing.has(t));
   outcomes.skipped += tenantIds.length - toCompute.length;
-  const billing = await loadTenantBilling(prisma, toCompute, period);
+  const unloadable = new Set<string>();
+  const billing = await loadChunkBilling(prisma, toCompute, period, failed, unloadable);
 
   if (options.dryRun) {
     const stored = await linesOf(prisma, [...existing.values()].map((e) => e.id));
-    for (const tenantId of toCompute) {
+    for (const tenantId of toCompute.filter((t) => !unloadable.has(t))) {
       const tenantBilling = billing.get(tenantId);
       try {
         if (!tenantBilling) throw new Error('tenant billing inputs could not be loaded');
@@ -320,7 +321,7 @@ export async function closeChunk(deps: MonthCloseDeps, options: MonthCloseOption
   const receivables = deps.receivables ?? receivablesSettings(config());
   // Quotes are pure: a tenant whose quote cannot be computed fails alone, before any write.
   const quoted: WriteArgs[] = [];
-  for (const tenantId of toCompute) {
+  for (const tenantId of toCompute.filter((t) => !unloadable.has(t))) {
     const tenantBilling = billing.get(tenantId);
     try {
       if (!tenantBilling) throw new Error('tenant billing inputs could not be loaded');
@@ -358,6 +359,35 @@ export async function closeChunk(deps: MonthCloseDeps, options: MonthCloseOption
   }
   if (record && !(await record(prisma, outcomes))) throw new ChunkAlreadyRecorded();
   return outcomes;
+}
+
+/**
+ * The chunk's inputs in one round of queries; when that fails (a tenant without a tax profile, say),
+ * tenant by tenant, so the tenant at fault is reported by name and the others are still closed.
+ */
+async function loadChunkBilling(
+  prisma: PrismaClient,
+  tenantIds: string[],
+  period: Period,
+  failed: (tenantId: string, slug: string | null, error: unknown) => void,
+  unloadable: Set<string>,
+): Promise<Map<string, TenantBilling>> {
+  try {
+    return await loadTenantBilling(prisma, tenantIds, period);
+  } catch {
+    const billing = new Map<string, TenantBilling>();
+    for (const tenantId of tenantIds) {
+      try {
+        const one = (await loadTenantBilling(prisma, [tenantId], period)).get(tenantId);
+        if (one) billing.set(tenantId, one);
+      } catch (error) {
+        const tenant = await prisma.tenant.findUnique({ where: { id: tenantId }, select: { slug: true } });
+        failed(tenantId, tenant?.slug ?? null, error);
+        unloadable.add(tenantId);
+      }
+    }
+    return billing;
+  }
 }
 
 /** A re-delivered chunk whose outcomes another delivery already recorded. */

@@ -68,4 +68,15 @@ describe('a chunk of tenants in one transaction', () => {
     expect(await db().prisma.adjustmentNote.count()).toBe(1);
     expect(warnings).toEqual([]);
   });
+
+  it('a tenant whose inputs cannot be loaded fails by name and the rest of its chunk is closed', async () => {
+    const ok = (await seedPilot(db().prisma, 'loads')).tenant.id;
+    const broken = (await seedPilot(db().prisma, 'no-tax')).tenant.id;
+    await db().prisma.tenantTaxProfile.deleteMany({ where: { tenantId: broken } });
+    const outcomes = await closeChunk({ prisma: db().prisma, now, receivables }, options(), [ok, broken]);
+    expect(outcomes).toMatchObject({ created: 1, failed: 1 });
+    expect(outcomes.failures).toEqual([{ tenant_id: broken, tenant_slug: 'no-tax', error: expect.stringContaining('no tax profile') }]);
+    expect(await db().prisma.tenantInvoice.count({ where: { tenantId: ok } })).toBe(1);
+    expect(await db().prisma.tenantInvoice.count({ where: { tenantId: broken } })).toBe(0);
+  });
 });
