@@ -288,6 +288,36 @@ export async function executeChunk(deps: RunDeps, runId: string, chunkNo: number
   return { status, runStatus: await finishRunIfComplete(deps.prisma, runId) };
 }
 
+/**
+ * A chunk whose job failed on its last retry (the database kept refusing it, say): its tenants are
+ * recorded as failed with the reason, so the run still completes (with failures, naming them)
+ * instead of staying `running`, and a forced re-run or the next close picks them up.
+ */
+export async function failChunk(prisma: PrismaClient, runId: string, chunkNo: number, error: Error): Promise<RunStatus> {
+  const chunk = await prisma.monthCloseChunk.findUnique({ where: { runId_chunkNo: { runId, chunkNo } } });
+  if (!chunk) throw new NotFoundError('month_close_chunk');
+  if (chunk.status !== 'done') {
+    const tenants = await prisma.tenant.findMany({ where: { id: { in: chunk.tenantIds } }, select: { id: true, slug: true } });
+    const slugs = new Map(tenants.map((t) => [t.id, t.slug]));
+    const outcomes: ChunkOutcomes = {
+      created: 0,
+      skipped: 0,
+      regenerated: 0,
+      unchanged: 0,
+      adjusted: 0,
+      reissued: 0,
+      void_left_alone: 0,
+      failed: chunk.tenantIds.length,
+      failures: chunk.tenantIds.map((id) => ({ tenant_id: id, tenant_slug: slugs.get(id) ?? null, error: `chunk ${chunkNo} failed on its last retry: ${error.message}` })),
+      adjustment_notes: [],
+    };
+    await prisma.$executeRaw`
+      UPDATE month_close_chunks SET status = 'done', summary = ${JSON.stringify(outcomes)}::jsonb, finished_at = now()
+       WHERE run_id = ${runId}::uuid AND chunk_no = ${chunkNo} AND status <> 'done'`;
+  }
+  return finishRunIfComplete(prisma, runId);
+}
+
 /** Under a lock on the run row: when every chunk is done, the run's summary is the plan plus every chunk's outcomes. */
 export async function finishRunIfComplete(prisma: PrismaClient, runId: string): Promise<RunStatus> {
   return prisma.$transaction(async (tx) => {
