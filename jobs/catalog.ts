@@ -6,6 +6,7 @@ export const DEAD_LETTER_QUEUE = 'dead-letters';
 
 export const QUEUES = {
   monthClose: 'month-close',
+  monthCloseChunk: 'month-close-chunk',
   monthCloseCatchUp: 'month-close-catch-up',
   balanceSnapshot: 'balance-snapshot',
   billingHistorySync: 'billing-history-sync',
@@ -25,12 +26,18 @@ interface QueueDefinition {
   retryDelayMax: number;
   expireInSeconds: number;
   policy?: 'standard' | 'singleton' | 'stately' | 'exclusive';
+  /** The worker refreshes the job every heartbeatSeconds / 2; a job silent longer is failed and retried. */
+  heartbeatSeconds?: number;
 }
 
 export const QUEUE_DEFINITIONS: Record<QueueName, QueueDefinition> = {
   // A month close is idempotent per tenant, so a retry after a crash completes the rest.
   // 'exclusive' + singletonKey: one queued-or-active close per key (the period, for system closes).
   [QUEUES.monthClose]: { retryLimit: 5, retryDelay: 30, retryDelayMax: 1800, expireInSeconds: 3600, policy: 'exclusive' },
+  // One job per chunk of a close (singletonKey = run and chunk). A killed worker stops
+  // heartbeating; the supervisor (every 15 s) fails its job after 20 s and it is retried on
+  // another worker within about 40 s, not after the hour expireInSeconds allows.
+  [QUEUES.monthCloseChunk]: { retryLimit: 8, retryDelay: 5, retryDelayMax: 600, expireInSeconds: 3600, policy: 'exclusive', heartbeatSeconds: 20 },
   [QUEUES.monthCloseCatchUp]: { retryLimit: 3, retryDelay: 60, retryDelayMax: 900, expireInSeconds: 300, policy: 'singleton' },
 
   // Cost side. Every handler is idempotent, so a retry or a second delivery is harmless.
@@ -72,6 +79,7 @@ export async function createQueues(boss: PgBoss): Promise<void> {
       retryDelayMax: def.retryDelayMax,
       expireInSeconds: def.expireInSeconds,
       deadLetter: DEAD_LETTER_QUEUE,
+      ...(def.heartbeatSeconds ? { heartbeatSeconds: def.heartbeatSeconds } : {}),
     });
   }
 }

@@ -8,6 +8,7 @@ import { closeFinanceAgent } from '../src/costs/finance-client.ts';
 import type { ProviderClient } from '../src/costs/provider-client.ts';
 import { COST_SCHEDULES, createQueues, QUEUES } from './catalog.ts';
 import { handleMonthClose } from './month-close.ts';
+import { handleMonthCloseChunk } from './month-close-chunk.ts';
 import { handleMonthCloseCatchUp } from './month-close-catch-up.ts';
 import { handleBalanceSnapshot } from './balance-snapshot.ts';
 import { handleBillingHistorySync } from './billing-history-sync.ts';
@@ -46,6 +47,15 @@ export async function startWorkers(deps: JobDeps, options: StartWorkersOptions =
     if (!job) return;
     return handleMonthClose({ ...deps, logger: log }, job);
   });
+  // Chunks: every worker process takes them; pg-boss refreshes each job's heartbeat while it runs.
+  await deps.boss.work(
+    QUEUES.monthCloseChunk,
+    { includeMetadata: true, batchSize: 1, localConcurrency: deps.config.WORKER_CONCURRENCY, ...(options.pollingIntervalSeconds ? { pollingIntervalSeconds: options.pollingIntervalSeconds } : {}) },
+    async ([job]) => {
+      if (!job) return;
+      return handleMonthCloseChunk({ ...deps, logger: log }, job);
+    },
+  );
   await deps.boss.work(QUEUES.monthCloseCatchUp, { batchSize: 1 }, async () => handleMonthCloseCatchUp({ ...deps, logger: log }));
 
   // Cost side. The provider client is built once here and closed once pg-boss has stopped (after

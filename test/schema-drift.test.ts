@@ -132,7 +132,7 @@ describe('schema.prisma matches the migrated database', async () => {
             problems.push(`${model.name}.${field.name}: column ${model.table}.${field.column} missing`);
             continue;
           }
-          const type = expectedType(field, enums);
+          const type = expectedType(field, enums) + (field.list ? '[]' : '');
           if (column.type !== type) problems.push(`${model.name}.${field.name}: type ${column.type}, schema says ${type}`);
           const nullable = column.is_nullable === 'YES';
           if (nullable !== field.optional) problems.push(`${model.name}.${field.name}: ${nullable ? 'nullable' : 'NOT NULL'} in the database, ${field.optional ? 'optional' : 'required'} in the schema`);

@@ -9,7 +9,20 @@ import { utc } from '@date-fns/utc';
 import type { PrismaClient, Tx } from '../platform/database.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { QUEUES } from '../../jobs/catalog.ts';
-import { closeMonth, type MonthCloseSummary } from './month-close.ts';
+import {
+  addLateUsage,
+  addOutcomes,
+  checkCloseOptions,
+  ChunkAlreadyRecorded,
+  closeChunk,
+  closeMonth,
+  emptySummary,
+  finishSummary,
+  tenantsToClose,
+  type ChunkOutcomes,
+  type MonthCloseOptions,
+  type MonthCloseSummary,
+} from './month-close.ts';
 import type { ReceivablesSettings } from '../receivables/settings.ts';
 import { parsePeriod, periodOf, type Period } from './period.ts';
 import { monthCloseDuration, monthCloseInvoices, monthCloseRuns } from '../platform/metrics.ts';
@@ -66,6 +79,39 @@ export interface RunDeps {
   onProgress?: (progress: { done: number; total: number }) => void;
   /** Numbering and delivery of adjustment notes (with pg-boss, so their push is queued). */
   receivables?: ReceivablesSettings;
+  /** Tenants per chunk (MONTH_CLOSE_CHUNK_SIZE). */
+  chunkSize?: number;
+  /** How often a running process stamps the run's heartbeat_at (tests shorten it). */
+  heartbeatMs?: number;
+}
+
+/** A process executing a run stamps heartbeat_at this often; a run silent for HEARTBEAT_STALE is abandoned. */
+export const HEARTBEAT_MS = 15_000;
+export const HEARTBEAT_STALE_SECONDS = 90;
+
+/** Stamps the run's heartbeat now and every `ms` until stopped (an unref'd timer: it never keeps a process alive). */
+function startHeartbeat(prisma: PrismaClient, runId: string, ms: number, logger?: Logger): () => void {
+  const beat = () =>
+    prisma.$executeRaw`UPDATE month_close_runs SET heartbeat_at = now() WHERE id = ${runId}::uuid`.catch((error: unknown) =>
+      logger?.warn({ err: error, runId }, 'month close heartbeat failed'),
+    );
+  void beat();
+  const timer = setInterval(beat, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function runOptions(run: RunRecord): MonthCloseOptions {
+  return {
+    runId: run.id,
+    period: parsePeriod(run.period),
+    force: run.force,
+    dryRun: run.dryRun,
+    reissue: run.reissue,
+    tenantId: run.tenantId,
+    reason: run.reason,
+    requestedBy: run.requestedBy,
+  };
 }
 
 export interface RunRecord {
@@ -121,6 +167,8 @@ export async function executeRun(deps: RunDeps, runId: string): Promise<MonthClo
 
   await deps.prisma.monthCloseRun.update({ where: { id: runId }, data: { status: 'running', startedAt: deps.now, error: null } });
   const stopTimer = monthCloseDuration.startTimer();
+  // A process killed mid-run stops beating: the catch-up sees the stale heartbeat and finishes the month.
+  const stopHeartbeat = startHeartbeat(deps.prisma, runId, deps.heartbeatMs ?? HEARTBEAT_MS, deps.logger);
   try {
     const summary = await closeMonth(
       {
@@ -129,34 +177,177 @@ export async function executeRun(deps: RunDeps, runId: string): Promise<MonthClo
         ...(deps.logger ? { logger: deps.logger } : {}),
         ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
         ...(deps.receivables ? { receivables: deps.receivables } : {}),
+        ...(deps.chunkSize ? { chunkSize: deps.chunkSize } : {}),
       },
-      {
-        runId,
-        period: parsePeriod(run.period),
-        force: run.force,
-        dryRun: run.dryRun,
-        reissue: run.reissue,
-        tenantId: run.tenantId,
-        reason: run.reason,
-        requestedBy: run.requestedBy,
-      },
+      runOptions(run),
     );
     await deps.prisma.monthCloseRun.update({
       where: { id: runId },
       data: { status: summary.failed > 0 ? 'completed_with_failures' : 'completed', summary: summary as object, finishedAt: new Date() },
     });
     stopTimer();
-    monthCloseRuns.inc({ outcome: summary.failed > 0 ? 'completed_with_failures' : 'completed' });
-    for (const result of ['created', 'skipped', 'regenerated', 'unchanged', 'adjusted', 'reissued', 'failed'] as const) {
-      if (summary[result] > 0) monthCloseInvoices.inc({ result }, summary[result]);
-    }
+    countRun(summary);
     return summary;
   } catch (error) {
     stopTimer();
     monthCloseRuns.inc({ outcome: 'failed' });
     await deps.prisma.monthCloseRun.update({ where: { id: runId }, data: { status: 'failed', error: (error as Error).message, finishedAt: new Date() } });
     throw error;
+  } finally {
+    stopHeartbeat();
   }
+}
+
+export type PlanResult = { runId: string; chunks: number; summary: MonthCloseSummary | null };
+
+/**
+ * The queue's way to execute a run: list its tenants, cut them into chunks and, in ONE transaction,
+ * record the chunk plan and queue one `month-close-chunk` job per chunk (fromPrisma). Any number of
+ * worker processes then share the close. Safe to call twice: a planned run is not planned again.
+ */
+export async function planRun(deps: RunDeps & { boss: PgBoss }, runId: string): Promise<PlanResult> {
+  const run = await getRun(deps.prisma, runId);
+  if (!run) throw new NotFoundError('month_close_run');
+  // A failed run is planned again when pg-boss retries its job (the failure may have been transient).
+  if ((run.status === 'completed' || run.status === 'completed_with_failures') && run.summary) return { runId, chunks: 0, summary: run.summary };
+  const planned = await deps.prisma.monthCloseChunk.count({ where: { runId } });
+  if (planned > 0) return { runId, chunks: planned, summary: null };
+
+  const options = runOptions(run);
+  let plan: MonthCloseSummary;
+  let tenantIds: string[];
+  try {
+    await checkCloseOptions(deps.prisma, deps.now, options);
+    plan = emptySummary(options);
+    tenantIds = await tenantsToClose(deps.prisma, options);
+    plan.tenants = tenantIds.length;
+    await addLateUsage(deps.prisma, options, plan);
+  } catch (error) {
+    await deps.prisma.monthCloseRun.update({ where: { id: runId }, data: { status: 'failed', error: (error as Error).message, finishedAt: new Date() } });
+    throw error;
+  }
+  const size = deps.chunkSize ?? 500;
+  const chunks = Array.from({ length: Math.ceil(tenantIds.length / size) }, (_, i) => tenantIds.slice(i * size, (i + 1) * size));
+
+  return deps.prisma.$transaction(
+    async (tx) => {
+      // Two deliveries of the same run plan it once: the second waits here and finds the plan.
+      const [locked] = await tx.$queryRaw<{ plan: unknown }[]>`SELECT plan FROM month_close_runs WHERE id = ${runId}::uuid FOR UPDATE`;
+      if (locked?.plan) return { runId, chunks: await tx.monthCloseChunk.count({ where: { runId } }), summary: null };
+      await tx.$executeRaw`
+        UPDATE month_close_runs SET status = 'running', started_at = ${deps.now}::timestamptz, heartbeat_at = now(), error = NULL, plan = ${JSON.stringify(plan)}::jsonb
+         WHERE id = ${runId}::uuid`;
+      if (chunks.length === 0) {
+        const summary = finishSummary(plan);
+        await completeRun(tx, runId, summary);
+        return { runId, chunks: 0, summary };
+      }
+      await tx.monthCloseChunk.createMany({ data: chunks.map((ids, i) => ({ runId, chunkNo: i + 1, tenantIds: ids })) });
+      const jobs = chunks.map((_, i) => ({ data: { runId, chunkNo: i + 1 }, singletonKey: `${runId}:${i + 1}` }));
+      await deps.boss.insert(QUEUES.monthCloseChunk, jobs, { db: fromPrisma(tx) });
+      return { runId, chunks: chunks.length, summary: null };
+    },
+    { timeout: 60_000, maxWait: 30_000 },
+  );
+}
+
+async function completeRun(db: PrismaClient | Tx, runId: string, summary: MonthCloseSummary): Promise<void> {
+  await db.$executeRaw`
+    UPDATE month_close_runs SET status = ${summary.failed > 0 ? 'completed_with_failures' : 'completed'}, summary = ${JSON.stringify(summary)}::jsonb,
+           finished_at = now(), heartbeat_at = now()
+     WHERE id = ${runId}::uuid`;
+  countRun(summary);
+}
+
+/** The run's outcome and its invoices by result, for /metrics. */
+function countRun(summary: MonthCloseSummary): void {
+  monthCloseRuns.inc({ outcome: summary.failed > 0 ? 'completed_with_failures' : 'completed' });
+  for (const result of ['created', 'skipped', 'regenerated', 'unchanged', 'adjusted', 'reissued', 'failed'] as const) {
+    if (summary[result] > 0) monthCloseInvoices.inc({ result }, summary[result]);
+  }
+}
+
+/**
+ * One chunk job: writes the chunk's tenants (one set-based transaction, tenant by tenant if that
+ * fails) and records the chunk's outcomes in the same commit. Then, under a lock on the run row,
+ * the last chunk to finish adds every chunk's outcomes into the run's summary. A re-delivered
+ * chunk finds itself recorded and only re-checks whether the run is complete.
+ */
+export async function executeChunk(deps: RunDeps, runId: string, chunkNo: number): Promise<{ status: 'written' | 'already_done'; runStatus: RunStatus }> {
+  const run = await getRun(deps.prisma, runId);
+  if (!run) throw new NotFoundError('month_close_run');
+  const chunk = await deps.prisma.monthCloseChunk.findUnique({ where: { runId_chunkNo: { runId, chunkNo } } });
+  if (!chunk) throw new NotFoundError('month_close_chunk');
+  let status: 'written' | 'already_done' = 'already_done';
+  if (chunk.status !== 'done') {
+    await deps.prisma.monthCloseChunk.update({ where: { runId_chunkNo: { runId, chunkNo } }, data: { attempts: { increment: 1 } } });
+    const stopHeartbeat = startHeartbeat(deps.prisma, runId, deps.heartbeatMs ?? HEARTBEAT_MS, deps.logger);
+    try {
+      const record = async (db: Tx | PrismaClient, outcomes: ChunkOutcomes) =>
+        (await db.$executeRaw`
+          UPDATE month_close_chunks SET status = 'done', summary = ${JSON.stringify(outcomes)}::jsonb, finished_at = now()
+           WHERE run_id = ${runId}::uuid AND chunk_no = ${chunkNo} AND status <> 'done'`) === 1;
+      await closeChunk(
+        { prisma: deps.prisma, now: deps.now, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.receivables ? { receivables: deps.receivables } : {}) },
+        runOptions(run),
+        chunk.tenantIds,
+        record,
+      );
+      status = 'written';
+    } catch (error) {
+      if (!(error instanceof ChunkAlreadyRecorded)) throw error;
+    } finally {
+      stopHeartbeat();
+    }
+  }
+  return { status, runStatus: await finishRunIfComplete(deps.prisma, runId) };
+}
+
+/**
+ * A chunk whose job failed on its last retry (the database kept refusing it, say): its tenants are
+ * recorded as failed with the reason, so the run still completes (with failures, naming them)
+ * instead of staying `running`, and a forced re-run or the next close picks them up.
+ */
+export async function failChunk(prisma: PrismaClient, runId: string, chunkNo: number, error: Error): Promise<RunStatus> {
+  const chunk = await prisma.monthCloseChunk.findUnique({ where: { runId_chunkNo: { runId, chunkNo } } });
+  if (!chunk) throw new NotFoundError('month_close_chunk');
+  if (chunk.status !== 'done') {
+    const tenants = await prisma.tenant.findMany({ where: { id: { in: chunk.tenantIds } }, select: { id: true, slug: true } });
+    const slugs = new Map(tenants.map((t) => [t.id, t.slug]));
+    const outcomes: ChunkOutcomes = {
+      created: 0,
+      skipped: 0,
+      regenerated: 0,
+      unchanged: 0,
+      adjusted: 0,
+      reissued: 0,
+      void_left_alone: 0,
+      failed: chunk.tenantIds.length,
+      failures: chunk.tenantIds.map((id) => ({ tenant_id: id, tenant_slug: slugs.get(id) ?? null, error: `chunk ${chunkNo} failed on its last retry: ${error.message}` })),
+      adjustment_notes: [],
+    };
+    await prisma.$executeRaw`
+      UPDATE month_close_chunks SET status = 'done', summary = ${JSON.stringify(outcomes)}::jsonb, finished_at = now()
+       WHERE run_id = ${runId}::uuid AND chunk_no = ${chunkNo} AND status <> 'done'`;
+  }
+  return finishRunIfComplete(prisma, runId);
+}
+
+/** Under a lock on the run row: when every chunk is done, the run's summary is the plan plus every chunk's outcomes. */
+export async function finishRunIfComplete(prisma: PrismaClient, runId: string): Promise<RunStatus> {
+  return prisma.$transaction(async (tx) => {
+    const [run] = await tx.$queryRaw<{ status: RunStatus; plan: MonthCloseSummary | null }[]>`
+      SELECT status, plan FROM month_close_runs WHERE id = ${runId}::uuid FOR UPDATE`;
+    if (!run) throw new NotFoundError('month_close_run');
+    if (run.status !== 'running' || !run.plan) return run.status;
+    const chunks = await tx.monthCloseChunk.findMany({ where: { runId }, orderBy: { chunkNo: 'asc' }, select: { status: true, summary: true } });
+    if (chunks.some((c) => c.status !== 'done')) return run.status;
+    const summary = run.plan;
+    for (const c of chunks) addOutcomes(summary, c.summary as unknown as ChunkOutcomes);
+    finishSummary(summary);
+    await completeRun(tx, runId, summary);
+    return summary.failed > 0 ? 'completed_with_failures' : 'completed';
+  });
 }
 
 /**
@@ -166,12 +357,16 @@ export async function executeRun(deps: RunDeps, runId: string): Promise<MonthClo
 export async function unclosedPeriods(db: PrismaClient | Tx, now: Date, lookbackMonths: number): Promise<Period[]> {
   const current = periodOf(now);
   const candidates = Array.from({ length: lookbackMonths }, (_, i) => periodOf(subMonths(current.start, i + 1, { in: utc }))).reverse();
+  // A run in progress covers its month while its heartbeat is fresh (a CLI or a chunk worker stamps
+  // it every 15 s); a queued run not started yet (no heartbeat) covers it for two hours.
   const staleBefore = new Date(now.getTime() - 2 * 3600_000);
   const rows = await db.$queryRaw<{ period_start: Date }[]>`
     SELECT DISTINCT period_start FROM month_close_runs
      WHERE period_start = ANY(${candidates.map((p) => p.start)}::timestamptz[])
        AND dry_run = false AND tenant_id IS NULL
-       AND (status = 'completed' OR (status IN ('queued', 'running') AND created_at > ${staleBefore}::timestamptz))`;
+       AND (status = 'completed'
+            OR (status IN ('queued', 'running') AND heartbeat_at > now() - make_interval(secs => ${HEARTBEAT_STALE_SECONDS}))
+            OR (status IN ('queued', 'running') AND heartbeat_at IS NULL AND created_at > ${staleBefore}::timestamptz))`;
   const covered = new Set(rows.map((r) => r.period_start.getTime()));
   return candidates.filter((p) => !covered.has(p.start.getTime()));
 }

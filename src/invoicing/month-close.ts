@@ -46,7 +46,7 @@ export interface MonthCloseDeps {
   onProgress?: (progress: { done: number; total: number }) => void;
   /** Tenants loaded per set-based round of queries. */
   chunkSize?: number;
-  /** Tenants written at once (each in its own transaction); keep below the connection pool size. */
+  /** Chunks closed at once by closeMonth (each holds one connection); keep below the pool size. */
   concurrency?: number;
   /** Numbering, supplier and delivery of adjustment notes; from the process configuration when absent. */
   receivables?: ReceivablesSettings;
@@ -159,9 +159,36 @@ interface StoredNoteLine {
 
 export async function closeMonth(deps: MonthCloseDeps, options: MonthCloseOptions): Promise<MonthCloseSummary> {
   const { prisma } = deps;
+  await checkCloseOptions(prisma, deps.now, options);
+  const summary = emptySummary(options);
+  const tenantIds = await tenantsToClose(prisma, options);
+  summary.tenants = tenantIds.length;
+  await addLateUsage(prisma, options, summary);
+
+  const chunkSize = deps.chunkSize ?? 500;
+  let done = 0;
+  deps.onProgress?.({ done, total: tenantIds.length });
+  const chunks = Array.from({ length: Math.ceil(tenantIds.length / chunkSize) }, (_, i) => tenantIds.slice(i * chunkSize, (i + 1) * chunkSize));
+  // Two lanes: one chunk's queries run in PostgreSQL while the other's quotes are computed here.
+  // Chunks hold disjoint tenants, so their locks never meet.
+  let next = 0;
+  const lane = async () => {
+    while (next < chunks.length) {
+      const chunk = chunks[next++]!;
+      addOutcomes(summary, await closeChunk(deps, options, chunk));
+      done += chunk.length;
+      deps.onProgress?.({ done, total: tenantIds.length });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, deps.concurrency ?? 2) }, lane));
+  return finishSummary(summary);
+}
+
+/** Refusals that happen before anything is written (422 naming the field). */
+export async function checkCloseOptions(prisma: PrismaClient, now: Date, options: MonthCloseOptions): Promise<void> {
   const { period } = options;
   const scope = options.scope ?? 'all';
-  if (!hasEnded(period, deps.now)) {
+  if (!hasEnded(period, now)) {
     throw new ValidationError({ field: 'period', message: `${period.key} has not ended yet; a month is closed once it is over` });
   }
   if (options.tenantId) {
@@ -178,10 +205,12 @@ export async function closeMonth(deps: MonthCloseDeps, options: MonthCloseOption
       throw new ValidationError({ field: 'reason', message: `${issued} invoice(s) of ${period.key} are issued: a forced re-run may issue adjustment notes, and a note needs a reason` });
     }
   }
+}
 
-  const summary: MonthCloseSummary = {
+export function emptySummary(options: MonthCloseOptions): MonthCloseSummary {
+  return {
     run_id: options.runId,
-    period: period.key,
+    period: options.period.key,
     force: options.force,
     dry_run: options.dryRun,
     reissue: options.reissue ?? false,
@@ -201,69 +230,175 @@ export async function closeMonth(deps: MonthCloseDeps, options: MonthCloseOption
     adjustment_notes: [],
     ...(options.dryRun ? { changes: [] } : {}),
   };
+}
 
+/** The tenants a close looks at, in tenant id order (the order chunks are cut in). */
+export async function tenantsToClose(prisma: PrismaClient, options: MonthCloseOptions): Promise<string[]> {
   const recompute = options.force || options.dryRun;
-  const tenantIds =
-    scope === 'drafts'
-      ? await draftTenantIds(prisma, period, options.tenantId)
-      : await billableTenantIds(prisma, period, { tenantId: options.tenantId, includeInvoiced: recompute });
-  summary.tenants = tenantIds.length;
-  if (scope === 'all') {
-    summary.late_usage = await lateUsage(prisma, period, options.tenantId);
-    summary.late_usage_events = summary.late_usage.reduce((sum, l) => sum + l.events, 0);
-  }
-  const receivables = deps.receivables ?? (options.dryRun ? undefined : receivablesSettings(config()));
+  return (options.scope ?? 'all') === 'drafts'
+    ? draftTenantIds(prisma, options.period, options.tenantId)
+    : billableTenantIds(prisma, options.period, { tenantId: options.tenantId, includeInvoiced: recompute });
+}
 
-  const chunkSize = deps.chunkSize ?? 500;
-  let done = 0;
-  deps.onProgress?.({ done, total: tenantIds.length });
-  for (let i = 0; i < tenantIds.length; i += chunkSize) {
-    const chunk = tenantIds.slice(i, i + chunkSize);
-    const existing = await liveInvoices(prisma, chunk, period);
-    // Without force an existing invoice is skipped before anything is computed for it.
-    const toCompute = recompute ? chunk : chunk.filter((t) => !existing.has(t));
-    const billing = await loadTenantBilling(prisma, toCompute, period);
-    const stored = options.dryRun ? await linesOf(prisma, [...existing.values()].map((e) => e.id)) : null;
+/** Late usage is measured before anything is written, so it says what the run found. */
+export async function addLateUsage(prisma: PrismaClient, options: MonthCloseOptions, summary: MonthCloseSummary): Promise<void> {
+  if ((options.scope ?? 'all') !== 'all') return;
+  summary.late_usage = await lateUsage(prisma, options.period, options.tenantId);
+  summary.late_usage_events = summary.late_usage.reduce((sum, l) => sum + l.events, 0);
+}
 
-    const closeTenant = async (tenantId: string) => {
-      const tenantBilling = billing.get(tenantId);
-      try {
-        if (!recompute && existing.has(tenantId)) {
-          summary.skipped += 1;
-        } else if (!tenantBilling) {
-          throw new Error('tenant billing inputs could not be loaded');
-        } else if (options.dryRun) {
-          const change = previewChange(tenantBilling, computeQuote(tenantBilling.input), existing.get(tenantId) ?? null, stored!, options);
-          summary.changes!.push(change);
-          count(summary, change.action);
-        } else {
-          const quote = computeQuote(tenantBilling.input);
-          const outcome = await writeTenantInvoice(prisma, { billing: tenantBilling, quote, options, now: deps.now, receivables: receivables! });
-          count(summary, outcome.kind);
-          if (outcome.note) summary.adjustment_notes.push({ tenant_id: tenantId, tenant_slug: tenantBilling.slug, invoice_id: outcome.invoiceId, ...outcome.note });
-        }
-      } catch (error) {
-        summary.failed += 1;
-        summary.failures.push({ tenant_id: tenantId, tenant_slug: tenantBilling?.slug ?? null, error: (error as Error).message });
-        deps.logger?.error({ err: error, tenantId, period: period.key }, 'month close failed for tenant');
-      }
-      done += 1;
-      deps.onProgress?.({ done, total: tenantIds.length });
-    };
-    // A few lanes drain the chunk in order; each tenant is still its own transaction.
-    let next = 0;
-    const lane = async () => {
-      while (next < chunk.length) await closeTenant(chunk[next++]!);
-    };
-    await Promise.all(Array.from({ length: Math.max(1, deps.concurrency ?? 4) }, lane));
-  }
+/** Adds a chunk's outcomes (counts, failures, notes, dry-run changes) to the run's summary. */
+export function addOutcomes(summary: MonthCloseSummary, part: ChunkOutcomes): void {
+  for (const key of OUTCOME_COUNTS) summary[key] += part[key];
+  summary.failures.push(...part.failures);
+  summary.adjustment_notes.push(...part.adjustment_notes);
+  if (part.changes) (summary.changes ??= []).push(...part.changes);
+}
+
+export function finishSummary(summary: MonthCloseSummary): MonthCloseSummary {
   summary.changes?.sort((a, b) => a.tenant_slug.localeCompare(b.tenant_slug));
   summary.failures.sort((a, b) => (a.tenant_slug ?? a.tenant_id).localeCompare(b.tenant_slug ?? b.tenant_id));
   summary.adjustment_notes.sort((a, b) => a.number.localeCompare(b.number));
   return summary;
 }
 
-function count(summary: MonthCloseSummary, kind: TenantOutcomeKind): void {
+const OUTCOME_COUNTS = ['created', 'skipped', 'regenerated', 'unchanged', 'adjusted', 'reissued', 'void_left_alone', 'failed'] as const;
+
+/** What one chunk did: the summary's per-tenant part. */
+export type ChunkOutcomes = Pick<MonthCloseSummary, (typeof OUTCOME_COUNTS)[number] | 'failures' | 'adjustment_notes' | 'changes'>;
+
+function emptyOutcomes(dryRun: boolean): ChunkOutcomes {
+  return { created: 0, skipped: 0, regenerated: 0, unchanged: 0, adjusted: 0, reissued: 0, void_left_alone: 0, failed: 0, failures: [], adjustment_notes: [], ...(dryRun ? { changes: [] } : {}) };
+}
+
+/**
+ * Called inside the chunk's transaction with its outcomes (the fan-out records the chunk as done in
+ * the same commit as its invoices). Returning false rolls the chunk back: someone else did it.
+ */
+export type ChunkRecorder = (db: Tx | PrismaClient, outcomes: ChunkOutcomes) => Promise<boolean>;
+
+/**
+ * Closes a chunk of tenants (hundreds): loads their inputs with a fixed number of queries, computes
+ * each quote in memory, and writes the chunk in ONE transaction with a few set-based statements.
+ * If that transaction fails, the chunk is written again tenant by tenant, so one bad tenant is
+ * reported by name and does not stop the others.
+ */
+export async function closeChunk(deps: MonthCloseDeps, options: MonthCloseOptions, tenantIds: string[], record?: ChunkRecorder): Promise<ChunkOutcomes> {
+  const { prisma } = deps;
+  const { period } = options;
+  const outcomes = emptyOutcomes(options.dryRun);
+  const recompute = options.force || options.dryRun;
+  const failed = (tenantId: string, slug: string | null, error: unknown) => {
+    outcomes.failed += 1;
+    outcomes.failures.push({ tenant_id: tenantId, tenant_slug: slug, error: (error as Error).message });
+    deps.logger?.error({ err: error, tenantId, period: period.key }, 'month close failed for tenant');
+  };
+
+  const existing = await liveInvoices(prisma, tenantIds, period);
+  // Without force an existing invoice is skipped before anything is computed for it.
+  const toCompute = recompute ? tenantIds : tenantIds.filter((t) => !existing.has(t));
+  outcomes.skipped += tenantIds.length - toCompute.length;
+  const unloadable = new Set<string>();
+  const billing = await loadChunkBilling(prisma, toCompute, period, failed, unloadable);
+
+  if (options.dryRun) {
+    const stored = await linesOf(prisma, [...existing.values()].map((e) => e.id));
+    for (const tenantId of toCompute.filter((t) => !unloadable.has(t))) {
+      const tenantBilling = billing.get(tenantId);
+      try {
+        if (!tenantBilling) throw new Error('tenant billing inputs could not be loaded');
+        const change = previewChange(tenantBilling, computeQuote(tenantBilling.input), existing.get(tenantId) ?? null, stored, options);
+        outcomes.changes!.push(change);
+        count(outcomes, change.action);
+      } catch (error) {
+        failed(tenantId, tenantBilling?.slug ?? null, error);
+      }
+    }
+    if (record) await record(prisma, outcomes);
+    return outcomes;
+  }
+
+  const receivables = deps.receivables ?? receivablesSettings(config());
+  // Quotes are pure: a tenant whose quote cannot be computed fails alone, before any write.
+  const quoted: WriteArgs[] = [];
+  for (const tenantId of toCompute.filter((t) => !unloadable.has(t))) {
+    const tenantBilling = billing.get(tenantId);
+    try {
+      if (!tenantBilling) throw new Error('tenant billing inputs could not be loaded');
+      quoted.push({ billing: tenantBilling, quote: computeQuote(tenantBilling.input), options, now: deps.now, receivables });
+    } catch (error) {
+      failed(tenantId, tenantBilling?.slug ?? null, error);
+    }
+  }
+
+  try {
+    const written = await prisma.$transaction(
+      async (tx) => {
+        const chunkOutcomes = structuredClone(outcomes);
+        await writeChunk(tx, quoted, chunkOutcomes);
+        if (record && !(await record(tx, chunkOutcomes))) throw new ChunkAlreadyRecorded();
+        return chunkOutcomes;
+      },
+      { timeout: 300_000, maxWait: 60_000 },
+    );
+    return written;
+  } catch (error) {
+    if (error instanceof ChunkAlreadyRecorded) throw error;
+    deps.logger?.warn({ err: error, period: period.key, tenants: quoted.length }, 'chunk write failed; writing its tenants one by one');
+  }
+
+  // The slow path: each tenant in its own transaction, as before chunks existed.
+  for (const args of quoted) {
+    try {
+      const outcome = await writeTenantInvoice(prisma, args);
+      count(outcomes, outcome.kind);
+      if (outcome.note) outcomes.adjustment_notes.push({ tenant_id: args.billing.tenantId, tenant_slug: args.billing.slug, invoice_id: outcome.invoiceId, ...outcome.note });
+    } catch (error) {
+      failed(args.billing.tenantId, args.billing.slug, error);
+    }
+  }
+  if (record && !(await record(prisma, outcomes))) throw new ChunkAlreadyRecorded();
+  return outcomes;
+}
+
+/**
+ * The chunk's inputs in one round of queries; when that fails (a tenant without a tax profile, say),
+ * tenant by tenant, so the tenant at fault is reported by name and the others are still closed.
+ */
+async function loadChunkBilling(
+  prisma: PrismaClient,
+  tenantIds: string[],
+  period: Period,
+  failed: (tenantId: string, slug: string | null, error: unknown) => void,
+  unloadable: Set<string>,
+): Promise<Map<string, TenantBilling>> {
+  try {
+    return await loadTenantBilling(prisma, tenantIds, period);
+  } catch {
+    const billing = new Map<string, TenantBilling>();
+    for (const tenantId of tenantIds) {
+      try {
+        const one = (await loadTenantBilling(prisma, [tenantId], period)).get(tenantId);
+        if (one) billing.set(tenantId, one);
+      } catch (error) {
+        const tenant = await prisma.tenant.findUnique({ where: { id: tenantId }, select: { slug: true } });
+        failed(tenantId, tenant?.slug ?? null, error);
+        unloadable.add(tenantId);
+      }
+    }
+    return billing;
+  }
+}
+
+/** A re-delivered chunk whose outcomes another delivery already recorded. */
+export class ChunkAlreadyRecorded extends Error {
+  constructor() {
+    super('this chunk was already recorded by another delivery');
+  }
+}
+
+function count(summary: ChunkOutcomes, kind: TenantOutcomeKind): void {
+
   switch (kind) {
     case 'created':
     case 'would_create':
@@ -335,14 +470,23 @@ async function liveInvoices(db: PrismaClient | Tx, tenantIds: string[], period: 
   return new Map(rows.map((r) => [r.tenant_id, r]));
 }
 
-async function linesOf(db: PrismaClient | Tx, invoiceIds: string[]): Promise<{ lines: Map<string, StoredLine[]>; notes: Map<string, StoredNoteLine[][]> }> {
+async function linesOf(
+  db: PrismaClient | Tx,
+  invoiceIds: string[],
+  options: { notes?: boolean } = {},
+): Promise<{ lines: Map<string, StoredLine[]>; notes: Map<string, StoredNoteLine[][]> }> {
   const lines = new Map<string, StoredLine[]>();
   const notes = new Map<string, StoredNoteLine[][]>();
   if (invoiceIds.length === 0) return { lines, notes };
   const rows = await db.$queryRaw<StoredLine[]>`
     SELECT invoice_id::text, kind::text AS kind, deployment_id::text, resource_kind, description, quantity::text, unit_price::text, amount_minor, line_no
       FROM tenant_invoice_lines WHERE invoice_id = ANY(${invoiceIds}::uuid[]) ORDER BY invoice_id, line_no`;
-  for (const r of rows) lines.set(r.invoice_id, [...(lines.get(r.invoice_id) ?? []), r]);
+  for (const r of rows) {
+    const list = lines.get(r.invoice_id);
+    if (list) list.push(r);
+    else lines.set(r.invoice_id, [r]);
+  }
+  if (options.notes === false) return { lines, notes };
   const noteRows = await db.$queryRaw<StoredNoteLine[]>`
     SELECT n.invoice_id::text, l.note_id::text, l.line_key, l.kind::text AS kind, l.deployment_id::text, l.resource_kind, l.description,
            l.quantity::text, l.unit_price::text, l.delta_minor AS delta
@@ -509,40 +653,207 @@ async function insertDraft(tx: Tx, args: WriteArgs, inputs: Record<string, unkno
   return created[0]?.id ?? null;
 }
 
+/**
+ * One chunk's writes inside its transaction. Locks first (all of the chunk's (tenant, period) keys in
+ * one statement, in key order, so two chunks or a chunk and a single-tenant writer never deadlock),
+ * then the chunk's invoices as they are under the locks, then:
+ * - tenants without an invoice: one INSERT of invoices + lines + first status rows;
+ * - forced drafts whose inputs or amounts changed: revision rows, lines replaced, invoices updated,
+ *   four set-based statements;
+ * - the rare rest (issued/paid → adjustment note, void → left alone or reissued, an invoice that
+ *   appeared since the chunk was read): tenant by tenant, with the single-tenant code.
+ */
+async function writeChunk(tx: Tx, quoted: WriteArgs[], outcomes: ChunkOutcomes): Promise<void> {
+  if (quoted.length === 0) return;
+  const { options, now } = quoted[0]!;
+  const { period } = options;
+  const scope = options.scope ?? 'all';
+  const ids = quoted.map((a) => a.billing.tenantId);
+  await tx.$queryRaw`
+    SELECT COUNT(pg_advisory_xact_lock(k))::int AS locked
+      FROM (SELECT hashtextextended('month-close:' || t::text || ':' || ${period.key}, 0) AS k FROM unnest(${ids}::uuid[]) t ORDER BY 1) keys`;
+  const existing = await liveInvoices(tx, ids, period);
+
+  const inserts: { args: WriteArgs; inputs: string; hash: string }[] = [];
+  const drafts: { args: WriteArgs; invoice: ExistingInvoice; inputs: Record<string, unknown>; hash: string }[] = [];
+  const rare: WriteArgs[] = [];
+  for (const args of quoted) {
+    const invoice = existing.get(args.billing.tenantId);
+    const inputs = { ...canonicalInputs(args.billing.input), llm_event_count: args.billing.llmEventCount };
+    if (!invoice && scope === 'all') inserts.push({ args, inputs: JSON.stringify(inputs), hash: inputsHash(inputs) });
+    else if (invoice?.status === 'draft' && options.force) drafts.push({ args, invoice, inputs, hash: inputsHash(inputs) });
+    else rare.push(args);
+  }
+
+  if (inserts.length > 0) {
+    const created = await insertDrafts(tx, inserts, options, now);
+    // Under the locks nobody else can have written these: a miss means something is wrong, so the
+    // chunk rolls back and is retried tenant by tenant.
+    if (created.size !== inserts.length) throw new Error(`${inserts.length - created.size} invoice(s) of the chunk were not inserted`);
+    outcomes.created += created.size;
+  }
+
+  if (drafts.length > 0) {
+    // Issuing or voiding a draft locks its row, not the close's key: lock the drafts and keep the
+    // ones that are still drafts; any other goes the single-tenant way.
+    const stillDraft = new Set(
+      (await tx.$queryRaw<{ id: string }[]>`
+        SELECT id::text FROM tenant_invoices WHERE id = ANY(${drafts.map((d) => d.invoice.id)}::uuid[]) AND status = 'draft' ORDER BY id FOR UPDATE`).map((r) => r.id),
+    );
+    const { lines } = await linesOf(tx, [...stillDraft], { notes: false });
+    const changed: typeof drafts = [];
+    for (const d of drafts) {
+      if (!stillDraft.has(d.invoice.id)) rare.push(d.args);
+      // A re-delivered forced run never bumps a revision twice.
+      else if (d.invoice.last_run_id === options.runId) outcomes.regenerated += 1;
+      else if (d.hash === d.invoice.inputs_hash && sameAmounts(lines.get(d.invoice.id) ?? [], d.args.quote.lines)) outcomes.unchanged += 1;
+      else changed.push(d);
+    }
+    if (changed.length > 0) {
+      await regenerateDrafts(tx, changed, options, now);
+      outcomes.regenerated += changed.length;
+    }
+  }
+
+  for (const args of rare) {
+    const outcome = await writeTenantLocked(tx, args);
+    count(outcomes, outcome.kind);
+    if (outcome.note) outcomes.adjustment_notes.push({ tenant_id: args.billing.tenantId, tenant_slug: args.billing.slug, invoice_id: outcome.invoiceId, ...outcome.note });
+  }
+}
+
+function sameAmounts(previous: { amount_minor: bigint; description: string }[], lines: QuoteLine[]): boolean {
+  return previous.length === lines.length && previous.every((l, i) => BigInt(l.amount_minor) === lines[i]!.amountMinor && l.description === lines[i]!.description);
+}
+
+/** Quote lines of many invoices as parallel arrays for unnest (owner = tenant id or invoice id). */
+function lineArrays(items: { owner: string; lines: QuoteLine[] }[]) {
+  const rows = items.flatMap(({ owner, lines }) => lines.map((l, i) => ({ owner, lineNo: i + 1, l })));
+  return {
+    owner: rows.map((r) => r.owner),
+    lineNo: rows.map((r) => r.lineNo),
+    kind: rows.map((r) => r.l.kind),
+    deploymentId: rows.map((r) => r.l.deploymentId),
+    resourceKind: rows.map((r) => r.l.resourceKind),
+    description: rows.map((r) => r.l.description),
+    quantity: rows.map((r) => r.l.quantity),
+    unitPrice: rows.map((r) => r.l.unitPrice),
+    amountMinor: rows.map((r) => r.l.amountMinor),
+  };
+}
+
+/** New drafts, their lines and their first status rows for many tenants, in one statement. Returns the tenants written. */
+async function insertDrafts(tx: Tx, items: { args: WriteArgs; inputs: string; hash: string }[], options: MonthCloseOptions, now: Date): Promise<Set<string>> {
+  const { period } = options;
+  const l = lineArrays(items.map((i) => ({ owner: i.args.billing.tenantId, lines: i.args.quote.lines })));
+  const rows = await tx.$queryRaw<{ tenant_id: string }[]>`
+    WITH input AS (
+      SELECT * FROM unnest(${items.map((i) => i.args.billing.tenantId)}::uuid[], ${items.map((i) => i.args.quote.currency)}::text[],
+                           ${items.map((i) => i.args.billing.input.tax.rate)}::numeric[], ${items.map((i) => i.args.quote.subtotalMinor)}::bigint[],
+                           ${items.map((i) => i.args.quote.taxMinor)}::bigint[], ${items.map((i) => i.args.quote.totalMinor)}::bigint[],
+                           ${items.map((i) => i.inputs)}::text[], ${items.map((i) => i.hash)}::text[], ${items.map((i) => i.args.billing.llmEventCount)}::int[])
+             AS x(tenant_id, currency, tax_rate, subtotal_minor, tax_minor, total_minor, inputs, inputs_hash, llm_event_count)
+    ), invoice AS (
+      INSERT INTO tenant_invoices (tenant_id, period_start, period_end, status, currency, tax_rate, subtotal_minor, tax_minor, total_minor,
+                                   revision, inputs, inputs_hash, llm_event_count, computed_at, last_run_id, created_at, updated_at)
+      SELECT tenant_id, ${period.start}::timestamptz, ${period.end}::timestamptz, 'draft', currency, tax_rate, subtotal_minor, tax_minor, total_minor,
+             1, inputs::jsonb, inputs_hash, llm_event_count, ${now}::timestamptz, ${options.runId}::uuid, ${now}::timestamptz, ${now}::timestamptz
+        FROM input
+      ON CONFLICT (tenant_id, period_start) WHERE status <> 'void' DO NOTHING
+      RETURNING id, tenant_id
+    ), inserted_lines AS (
+      INSERT INTO tenant_invoice_lines (invoice_id, line_no, kind, deployment_id, resource_kind, description, quantity, unit_price, amount_minor)
+      SELECT invoice.id, l.line_no, l.kind::invoice_line_kind, l.deployment_id, l.resource_kind, l.description, l.quantity, l.unit_price, l.amount_minor
+        FROM unnest(${l.owner}::uuid[], ${l.lineNo}::int[], ${l.kind}::text[], ${l.deploymentId}::uuid[], ${l.resourceKind}::text[], ${l.description}::text[],
+                    ${l.quantity}::numeric[], ${l.unitPrice}::numeric[], ${l.amountMinor}::bigint[])
+             AS l(tenant_id, line_no, kind, deployment_id, resource_kind, description, quantity, unit_price, amount_minor)
+        JOIN invoice ON invoice.tenant_id = l.tenant_id
+    ), first_status AS (
+      INSERT INTO invoice_status_changes (invoice_id, from_status, to_status, actor, reason, at)
+      SELECT invoice.id, NULL, 'draft', ${options.requestedBy}, 'month close', ${now}::timestamptz FROM invoice
+    )
+    SELECT tenant_id::text FROM invoice`;
+  return new Set(rows.map((r) => r.tenant_id));
+}
+
+/** Changed drafts recomputed in place, as new revisions, with four set-based statements. */
+async function regenerateDrafts(
+  tx: Tx,
+  items: { args: WriteArgs; invoice: ExistingInvoice; inputs: Record<string, unknown>; hash: string }[],
+  options: MonthCloseOptions,
+  now: Date,
+): Promise<void> {
+  const ids = items.map((i) => i.invoice.id);
+  // The revision keeps the lines it replaces, in the shape lineJson gives them.
+  await tx.$executeRaw`
+    INSERT INTO invoice_revisions (invoice_id, revision, previous_lines, previous_subtotal_minor, previous_tax_minor, previous_total_minor,
+                                   previous_inputs_hash, forced_by, reason, forced_at)
+    SELECT i.id, i.revision + 1,
+           COALESCE((SELECT jsonb_agg(jsonb_build_object('line_no', l.line_no, 'kind', l.kind, 'deployment_id', l.deployment_id, 'resource_kind', l.resource_kind,
+                                                         'description', l.description, 'quantity', trim_scale(l.quantity)::text,
+                                                         'unit_price', trim_scale(l.unit_price)::text, 'amount_minor', l.amount_minor::text) ORDER BY l.line_no)
+                       FROM tenant_invoice_lines l WHERE l.invoice_id = i.id), '[]'::jsonb),
+           i.subtotal_minor, i.tax_minor, i.total_minor, i.inputs_hash, ${options.requestedBy}, ${options.reason}, ${now}::timestamptz
+      FROM tenant_invoices i WHERE i.id = ANY(${ids}::uuid[])`;
+  await tx.$executeRaw`DELETE FROM tenant_invoice_lines WHERE invoice_id = ANY(${ids}::uuid[])`;
+  const l = lineArrays(items.map((i) => ({ owner: i.invoice.id, lines: i.args.quote.lines })));
+  await tx.$executeRaw`
+    INSERT INTO tenant_invoice_lines (invoice_id, line_no, kind, deployment_id, resource_kind, description, quantity, unit_price, amount_minor)
+    SELECT l.invoice_id, l.line_no, l.kind::invoice_line_kind, l.deployment_id, l.resource_kind, l.description, l.quantity, l.unit_price, l.amount_minor
+      FROM unnest(${l.owner}::uuid[], ${l.lineNo}::int[], ${l.kind}::text[], ${l.deploymentId}::uuid[], ${l.resourceKind}::text[], ${l.description}::text[],
+                  ${l.quantity}::numeric[], ${l.unitPrice}::numeric[], ${l.amountMinor}::bigint[])
+           AS l(invoice_id, line_no, kind, deployment_id, resource_kind, description, quantity, unit_price, amount_minor)`;
+  await tx.$executeRaw`
+    UPDATE tenant_invoices i
+       SET currency = x.currency, tax_rate = x.tax_rate, subtotal_minor = x.subtotal_minor, tax_minor = x.tax_minor, total_minor = x.total_minor,
+           revision = i.revision + 1, inputs = x.inputs::jsonb, inputs_hash = x.inputs_hash, llm_event_count = x.llm_event_count,
+           computed_at = ${now}::timestamptz, last_run_id = ${options.runId}::uuid, updated_at = ${now}::timestamptz
+      FROM unnest(${ids}::uuid[], ${items.map((i) => i.args.quote.currency)}::text[], ${items.map((i) => i.args.billing.input.tax.rate)}::numeric[],
+                  ${items.map((i) => i.args.quote.subtotalMinor)}::bigint[], ${items.map((i) => i.args.quote.taxMinor)}::bigint[],
+                  ${items.map((i) => i.args.quote.totalMinor)}::bigint[], ${items.map((i) => JSON.stringify(i.inputs))}::text[],
+                  ${items.map((i) => i.hash)}::text[], ${items.map((i) => i.args.billing.llmEventCount)}::int[])
+           AS x(id, currency, tax_rate, subtotal_minor, tax_minor, total_minor, inputs, inputs_hash, llm_event_count)
+     WHERE i.id = x.id`;
+}
+
 async function writeTenantInvoice(prisma: PrismaClient, args: WriteArgs): Promise<WriteOutcome> {
-  const { billing, quote, options, now } = args;
+  return prisma.$transaction(
+    async (tx): Promise<WriteOutcome> => {
+      // Two closes of the same period (two processes, or a retried job beside a live one) queue here.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`month-close:${args.billing.tenantId}:${args.options.period.key}`}, 0))`;
+      return writeTenantLocked(tx, args);
+    },
+    { timeout: 60_000, maxWait: 30_000 },
+  );
+}
+
+/** One tenant's write, with its (tenant, period) lock held by the caller's transaction. */
+async function writeTenantLocked(tx: Tx, args: WriteArgs): Promise<WriteOutcome> {
+  const { billing, options } = args;
   const { period } = options;
   const scope = options.scope ?? 'all';
   const inputs = { ...canonicalInputs(billing.input), llm_event_count: billing.llmEventCount };
   const hash = inputsHash(inputs);
+  // The common case first: no invoice yet, one statement.
+  if (scope === 'all') {
+    const created = await insertDraft(tx, args, inputs, hash, null, true);
+    if (created) return { kind: 'created', invoiceId: created };
+  }
 
-  return prisma.$transaction(
-    async (tx): Promise<WriteOutcome> => {
-      // Two closes of the same period (two processes, or a retried job beside a live one) queue here.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`month-close:${billing.tenantId}:${period.key}`}, 0))`;
-      // The common case first: no invoice yet, one statement.
-      if (scope === 'all') {
-        const created = await insertDraft(tx, args, inputs, hash, null, true);
-        if (created) return { kind: 'created', invoiceId: created };
-      }
+  const existing = (await liveInvoices(tx, [billing.tenantId], period)).get(billing.tenantId);
+  if (!existing) throw new Error('invoice vanished while locked');
+  await tx.$executeRaw`SELECT 1 FROM tenant_invoices WHERE id = ${existing.id}::uuid FOR UPDATE`;
 
-      const existing = (await liveInvoices(tx, [billing.tenantId], period)).get(billing.tenantId);
-      if (!existing) throw new Error('invoice vanished while locked');
-      await tx.$executeRaw`SELECT 1 FROM tenant_invoices WHERE id = ${existing.id}::uuid FOR UPDATE`;
-
-      if (existing.status === 'void') {
-        if (!(options.force && options.reissue && scope === 'all')) return { kind: 'void', invoiceId: existing.id };
-        const created = await insertDraft(tx, args, inputs, hash, existing.id, false);
-        if (!created) throw new Error('a live invoice appeared while locked');
-        return { kind: 'reissued', invoiceId: created };
-      }
-      if (!options.force) return { kind: 'skipped', invoiceId: existing.id };
-      if (existing.status === 'draft') return regenerateDraft(tx, args, existing, inputs, hash);
-      if (scope === 'drafts') return { kind: 'skipped', invoiceId: existing.id };
-      return adjustIssuedInvoice(tx, args, existing, hash);
-    },
-    { timeout: 60_000, maxWait: 30_000 },
-  );
+  if (existing.status === 'void') {
+    if (!(options.force && options.reissue && scope === 'all')) return { kind: 'void', invoiceId: existing.id };
+    const created = await insertDraft(tx, args, inputs, hash, existing.id, false);
+    if (!created) throw new Error('a live invoice appeared while locked');
+    return { kind: 'reissued', invoiceId: created };
+  }
+  if (!options.force) return { kind: 'skipped', invoiceId: existing.id };
+  if (existing.status === 'draft') return regenerateDraft(tx, args, existing, inputs, hash);
+  if (scope === 'drafts') return { kind: 'skipped', invoiceId: existing.id };
+  return adjustIssuedInvoice(tx, args, existing, hash);
 }
 
 /** A draft is recomputed in place, as a new revision, only when its inputs or amounts changed. */

@@ -47,6 +47,8 @@ const schema = z.object({
   MONTH_CLOSE_CRON: cronExpression('0 3 1 * *'),
   MONTH_CLOSE_CATCH_UP_CRON: cronExpression('30 3 * * *'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Tenants per month-close chunk (one pg-boss job and one transaction each). */
+  MONTH_CLOSE_CHUNK_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30000),
   PROVIDER_API_URL: z.url().default('https://api.digitalocean.com'),
   PROVIDER_TOKEN: z.preprocess(unsetWhenEmpty, z.string().optional()),

@@ -17,6 +17,10 @@ export async function startBoss(options: StartBossOptions): Promise<PgBoss> {
     connectionString: options.url,
     schedule: options.schedule ?? false,
     supervise: options.supervise ?? false,
+    // The supervisor's monitor pass fails jobs whose heartbeat stopped (a killed worker): run it
+    // every 15 s, not the default 60, so a month-close chunk is retried well within a minute.
+    superviseIntervalSeconds: 15,
+    monitorIntervalSeconds: 15,
     max: 5,
   });
   boss.on('error', (error) => options.logger.error({ err: error }, 'pg-boss error'));

@@ -24,6 +24,8 @@ describe('npm run month-close', () => {
     expect(first.code).toBe(0);
     expect(first.out).toMatch(/created/);
     expect(await db().prisma.tenantInvoice.count({ where: { tenantId: tenant.id } })).toBe(1);
+    // The CLI stamped its run's heartbeat (the catch-up's sign that it is alive).
+    expect((await db().prisma.monthCloseRun.findFirstOrThrow({ where: { trigger: 'cli' } })).heartbeatAt).not.toBeNull();
 
     const again = cli('--period', '2026-04', '--tenant', tenant.id);
     expect(again.code).toBe(0);

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startWorkers } from '../../jobs/worker.ts';
 import { QUEUES } from '../../jobs/catalog.ts';
-import { catchUpMonthCloses, unclosedPeriods } from '../../src/invoicing/month-close-runs.ts';
+import { catchUpMonthCloses, createRun, executeChunk, planRun, unclosedPeriods } from '../../src/invoicing/month-close-runs.ts';
+import { closeChunk, emptySummary } from '../../src/invoicing/month-close.ts';
+import { handleMonthCloseChunk } from '../../jobs/month-close-chunk.ts';
 import { parsePeriod, previousPeriod } from '../../src/invoicing/period.ts';
 import { useTestApp } from '../support/app.ts';
 import { waitFor } from '../support/wait.ts';
@@ -96,5 +98,65 @@ describe('month close through the queue', () => {
     now = new Date('2026-08-03T00:00:00Z');
     await boss.send(QUEUES.monthCloseCatchUp, {});
     await waitFor(async () => (await db.prisma.tenantInvoice.count({ where: { tenantId, periodStart: parsePeriod('2026-07').start } })) === 1, 'July to be closed');
+  });
+
+  it('a run whose heartbeat went stale (a CLI killed mid-close) is abandoned: the catch-up queues a close that finishes the month', async () => {
+    const { boss, db } = ctx();
+    now = new Date('2026-09-05T00:00:00Z');
+    const august = parsePeriod('2026-08');
+    const second = (await seedPilot(db.prisma, 'second')).tenant.id;
+    // A CLI close that wrote the first tenant and was killed: its run says running.
+    const cliRun = await createRun(db.prisma, { period: august, trigger: 'cli', requestedBy: 'cli:test' }, 'running');
+    await closeChunk({ prisma: db.prisma, now }, { runId: cliRun, period: august, force: false, dryRun: false, tenantId: null, reason: null, requestedBy: 'cli:test' }, [tenantId]);
+
+    // While its heartbeat is fresh the month is being closed; the catch-up leaves it alone.
+    await db.prisma.$executeRaw`UPDATE month_close_runs SET heartbeat_at = now() - interval '20 seconds' WHERE id = ${cliRun}::uuid`;
+    expect(await unclosedPeriods(db.prisma, now, 1)).toEqual([]);
+    // Silent for five minutes: abandoned, although far younger than two hours.
+    await db.prisma.$executeRaw`UPDATE month_close_runs SET heartbeat_at = now() - interval '5 minutes' WHERE id = ${cliRun}::uuid`;
+    expect((await unclosedPeriods(db.prisma, now, 1)).map((p) => p.key)).toEqual(['2026-08']);
+
+    expect(await catchUpMonthCloses({ prisma: db.prisma, boss, now }, 1)).toEqual(['2026-08']);
+    const run = await waitFor(
+      async () => db.prisma.monthCloseRun.findFirst({ where: { trigger: 'catch_up', periodStart: august.start, status: 'completed' } }),
+      'the catch-up to finish August',
+    );
+    expect(run.summary).toMatchObject({ tenants: 2, skipped: 1, created: 1, failed: 0 });
+    for (const t of [tenantId, second]) expect(await db.prisma.tenantInvoice.count({ where: { tenantId: t, periodStart: august.start } })).toBe(1);
+    expect(await unclosedPeriods(db.prisma, now, 1)).toEqual([]);
+
+    // A re-delivered plan or chunk job changes nothing: the plan stays, the chunk is already recorded.
+    const deps = { prisma: db.prisma, now };
+    expect(await planRun({ ...deps, boss }, run.id)).toMatchObject({ chunks: 0, summary: { created: 1 } });
+    expect(await executeChunk(deps, run.id, 1)).toEqual({ status: 'already_done', runStatus: 'completed' });
+    expect(await db.prisma.monthCloseChunk.count({ where: { runId: run.id } })).toBe(1);
+    expect((await db.prisma.monthCloseRun.findUniqueOrThrow({ where: { id: run.id } })).summary).toEqual(run.summary);
+  });
+
+  it('a chunk that fails on its last retry fails its tenants by name, and the run still completes', async () => {
+    const { boss, db, config } = ctx();
+    now = new Date('2026-10-05T00:00:00Z');
+    const september = parsePeriod('2026-09');
+    const runId = await createRun(db.prisma, { period: september, trigger: 'api', requestedBy: 'test' }, 'running');
+    const plan = { ...emptySummary({ runId, period: september, force: false, dryRun: false, tenantId: null, reason: null, requestedBy: 'test' }), tenants: 1 };
+    await db.prisma.$executeRaw`UPDATE month_close_runs SET plan = ${JSON.stringify(plan)}::jsonb WHERE id = ${runId}::uuid`;
+    await db.prisma.monthCloseChunk.create({ data: { runId, chunkNo: 1, tenantIds: [tenantId] } });
+    // The database refuses the chunk every time (here: its attempt counter cannot be bumped).
+    await db.prisma.$executeRawUnsafe(`CREATE FUNCTION refuse_chunk() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'simulated outage'; END $$`);
+    await db.prisma.$executeRawUnsafe(`CREATE TRIGGER refuse_chunk BEFORE UPDATE ON month_close_chunks FOR EACH ROW WHEN (NEW.attempts <> OLD.attempts) EXECUTE FUNCTION refuse_chunk()`);
+    try {
+      const deps = { prisma: db.prisma, boss, config, logger: pino({ level: 'silent' }), now: () => now };
+      const job = (retryCount: number) => ({ id: 'x', data: { runId, chunkNo: 1 }, retryCount, retryLimit: 8 }) as never;
+      // With retries left the error goes back to pg-boss.
+      await expect(handleMonthCloseChunk(deps, job(3))).rejects.toThrow(/simulated outage/);
+      expect((await db.prisma.monthCloseRun.findUniqueOrThrow({ where: { id: runId } })).status).toBe('running');
+      // On the last one the tenants fail by name and the run completes with failures.
+      expect(await handleMonthCloseChunk(deps, job(8))).toMatchObject({ status: 'failed', runStatus: 'completed_with_failures' });
+    } finally {
+      await db.prisma.$executeRawUnsafe('DROP TRIGGER refuse_chunk ON month_close_chunks');
+      await db.prisma.$executeRawUnsafe('DROP FUNCTION refuse_chunk()');
+    }
+    const run = await db.prisma.monthCloseRun.findUniqueOrThrow({ where: { id: runId } });
+    expect(run.summary).toMatchObject({ tenants: 1, created: 0, failed: 1, failures: [{ tenant_id: tenantId, tenant_slug: 'queued', error: expect.stringContaining('simulated outage') }] });
   });
 });
