@@ -43,8 +43,12 @@ const failures: string[] = [];
 
 async function seed(): Promise<void> {
   // Tenants: GST 10 %, every 13th 0 %.
-  await sql(`INSERT INTO tenants (name, slug, tax_rate, created_at)
-             SELECT 'Bench ' || n, 'bench-' || n, CASE WHEN n % 13 = 0 THEN 0 ELSE 0.1 END, '2025-12-01Z' FROM generate_series(1, ${TENANTS}) n`);
+  await sql(`INSERT INTO tenants (name, slug, created_at)
+             SELECT 'Bench ' || n, 'bench-' || n, '2025-12-01Z' FROM generate_series(1, ${TENANTS}) n`);
+  // One tax profile each, in force from the beginning of time: GST 10 %, or 0 % for every 13th tenant.
+  await sql(`INSERT INTO tenant_tax_profiles (tenant_id, country, gst_rate, effective_from, created_by)
+             SELECT t.id, 'AU', CASE WHEN n % 13 = 0 THEN 0 ELSE 0.1 END, '1970-01-01Z', 'bench'
+               FROM generate_series(1, ${TENANTS}) n JOIN tenants t ON t.slug = 'bench-' || n`);
   // Three plans, two versions each, with droplet and volume allowances (overage prices with 4-5 decimals).
   await sql(`INSERT INTO plans (code, name) VALUES ('starter', 'Starter'), ('studio', 'Studio'), ('scale', 'Scale')`);
   await sql(`INSERT INTO plan_versions (plan_id, version, base_price_minor, currency)
@@ -175,15 +179,17 @@ llm AS (  -- per deployment: the exact sum of its events in the period, rounded 
    WHERE e.occurred_at >= '2026-04-01Z' AND e.occurred_at < '2026-05-01Z'
    GROUP BY d.tenant_id, d.id
 ),
-per_tenant AS (  -- invoiced = has a billable stretch; its subtotal = the sum of its lines
+per_tenant AS (  -- invoiced = has a billable stretch or LLM usage; its subtotal = the sum of its lines
   SELECT tenant_id, sum(minor) AS subtotal_minor, bool_or(billable) AS invoiced FROM (
     SELECT tenant_id, minor, true AS billable FROM plan_base UNION ALL SELECT tenant_id, minor, true FROM addon
-    UNION ALL SELECT tenant_id, minor, false FROM overage UNION ALL SELECT tenant_id, minor, false FROM llm) lines
+    UNION ALL SELECT tenant_id, minor, false FROM overage UNION ALL SELECT tenant_id, minor, true FROM llm) lines
    GROUP BY tenant_id
 )
-SELECT pt.tenant_id, pt.subtotal_minor::bigint, round(pt.subtotal_minor * t.tax_rate)::bigint AS tax_minor,
-       (pt.subtotal_minor + round(pt.subtotal_minor * t.tax_rate))::bigint AS total_minor
-  FROM per_tenant pt JOIN tenants t ON t.id = pt.tenant_id
+SELECT pt.tenant_id, pt.subtotal_minor::bigint, round(pt.subtotal_minor * tp.gst_rate)::bigint AS tax_minor,
+       (pt.subtotal_minor + round(pt.subtotal_minor * tp.gst_rate))::bigint AS total_minor
+  FROM per_tenant pt
+  JOIN LATERAL (SELECT gst_rate FROM tenant_tax_profiles WHERE tenant_id = pt.tenant_id AND effective_from < '2026-05-01Z'
+                 ORDER BY effective_from DESC LIMIT 1) tp ON true
  WHERE pt.invoiced`;
 
 /** Every April invoice against the baseline, to the cent; the first differences as text. */
