@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { subMonths } from 'date-fns';
 import { utc } from '@date-fns/utc';
 import type { PrismaClient, Tx } from '../platform/database.ts';
+import type { MonthCloseRun } from '../generated/prisma/client.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { QUEUES } from '../../jobs/catalog.ts';
 import {
@@ -135,7 +136,11 @@ export interface RunRecord {
 
 export async function getRun(db: PrismaClient | Tx, id: string): Promise<RunRecord | null> {
   const run = await db.monthCloseRun.findUnique({ where: { id } });
-  if (!run) return null;
+  return run ? runRecord(run) : null;
+}
+
+/** A stored run as the code reads it. */
+export function runRecord(run: MonthCloseRun): RunRecord {
   return {
     id: run.id,
     period: periodOf(run.periodStart).key,

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { authorize, type RouteModule } from '../http/app.ts';
 import { AUTHENTICATED, isoDateTime, page, responses } from '../http/responses.ts';
-import { periodKey } from '../http/request-support.ts';
+import { pageQueryShape, periodKey } from '../http/request-support.ts';
 import { listRuns, RUN_STATUSES, runJson } from '../invoicing/run-history.ts';
 import { monthCloseSummarySchema } from '../invoicing/summary-json.ts';
 import { parsePeriod } from '../invoicing/period.ts';
@@ -46,10 +46,9 @@ export const operationsRoutes: RouteModule = (app, deps) => {
         querystring: z.strictObject({
           period: periodKey.optional(),
           status: z.enum(RUN_STATUSES).optional(),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(500).optional(),
+          ...pageQueryShape,
         }),
-        response: responses({ 200: page(runJsonSchema.extend({ summary: monthCloseSummarySchema.nullable() })) }, [...AUTHENTICATED, 422]),
+        response: responses({ 200: page(runJsonSchema.extend({ summary: monthCloseSummarySchema.nullable() })) }),
       },
     },
     async (request) => {
