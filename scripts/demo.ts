@@ -21,7 +21,9 @@ function heading(summary: MonthCloseSummary, pass: number): string {
     summary.created > 0
       ? `created ${summary.created} invoice(s)`
       : summary.skipped > 0
-        ? `skipped ${summary.skipped}: the invoice exists, and a close without --force leaves it as it is`
+        ? summary.skipped === 1
+          ? 'skipped 1: the invoice exists, and a close without --force leaves it as it is'
+          : `skipped ${summary.skipped}: the invoices exist, and a close without --force leaves them as they are`
         : 'nothing to invoice';
   return `== Month close ${summary.period}, close ${pass} of 2: ${did}`;
 }
