@@ -2,26 +2,17 @@
 // Sends receivables again after the cause of a failure is fixed: one document's undelivered
 // versions (--document), or every failed and skipped one (--failed); with neither, the rows still
 // pending. A version already delivered is never sent again.
-import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { FinanceUnavailableError } from '../src/costs/finance-client.ts';
 import { deliverReceivable, deliveriesToRedeliver } from '../src/receivables/deliver.ts';
 import { startRuntime } from '../src/platform/runtime.ts';
 import { receivablesSettings } from '../src/receivables/settings.ts';
+import { cliArgs, idArg } from './lib/cli-args.ts';
 import { tableStyle } from './lib/report.ts';
 
-const usage = 'usage: npm run finance:redeliver -- [--document <id>] [--failed]';
-let values;
-try {
-  ({ values } = parseArgs({ options: { document: { type: 'string' }, failed: { type: 'boolean', default: false } } }));
-} catch (error) {
-  console.error(`${(error as Error).message}\n${usage}`);
-  process.exit(2);
-}
-if (values.document && !/^[0-9a-f-]{36}$/i.test(values.document)) {
-  console.error('--document must be an invoice or adjustment note id (uuid)');
-  process.exit(2);
-}
+const USAGE = 'usage: npm run finance:redeliver -- [--document <id>] [--failed]';
+const values = cliArgs(USAGE, { document: { type: 'string' }, failed: { type: 'boolean', default: false } });
+idArg(values.document, 'document', USAGE);
 
 const runtime = await startRuntime({ logFile: '.data/finance-redeliver.log' }); // human output; logs to the file unless LOG_LEVEL is set
 try {

@@ -1,38 +1,18 @@
 // npm run invoices:issue -- --period 2026-04 [--tenant <id>] [--by you@example.com]
 // Finance's early issue: refreshes the period's drafts, issues them (gap-free numbers, due dates)
 // and delivers each to finance. Exits 1 if an invoice could not be issued.
-import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
 import Table from 'cli-table3';
 import { issueDrafts } from '../src/invoicing/issue-drafts.ts';
-import { parsePeriod } from '../src/invoicing/period.ts';
 import { DomainError } from '../src/platform/errors.ts';
+import { cliArgs, idArg, periodArg } from './lib/cli-args.ts';
 import { startCliRuntime } from './lib/cli-runtime.ts';
 import { progressReporter, tableStyle } from './lib/report.ts';
 
-const usage = 'usage: npm run invoices:issue -- --period YYYY-MM [--tenant <id>] [--by you@example.com]';
-let values;
-try {
-  ({ values } = parseArgs({ options: { period: { type: 'string' }, tenant: { type: 'string' }, by: { type: 'string' } } }));
-} catch (error) {
-  console.error(`${(error as Error).message}\n${usage}`);
-  process.exit(2);
-}
-if (!values.period) {
-  console.error(usage);
-  process.exit(2);
-}
-let period;
-try {
-  period = parsePeriod(values.period);
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(2);
-}
-if (values.tenant && !/^[0-9a-f-]{36}$/i.test(values.tenant)) {
-  console.error('--tenant must be a tenant id (uuid)');
-  process.exit(2);
-}
+const USAGE = 'usage: npm run invoices:issue -- --period YYYY-MM [--tenant <id>] [--by you@example.com]';
+const values = cliArgs(USAGE, { period: { type: 'string' }, tenant: { type: 'string' }, by: { type: 'string' } });
+const period = periodArg(values.period, USAGE);
+idArg(values.tenant, 'tenant', USAGE);
 
 const runtime = await startCliRuntime({ logFile: '.data/invoices-issue.log' }); // human output; logs to the file unless LOG_LEVEL is set
 const progress = progressReporter(`issuing ${period.key}`, 'invoices');

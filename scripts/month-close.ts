@@ -1,43 +1,25 @@
 // npm run month-close -- --period 2026-04 [--force [--reissue]] [--dry-run] [--tenant <id>] [--reason "..."]
 // Runs one close in this process (no worker needed) and exits 1 if any tenant failed.
-import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
 import { createRun, executeRun } from '../src/invoicing/month-close-runs.ts';
-import { parsePeriod } from '../src/invoicing/period.ts';
 import { DomainError } from '../src/platform/errors.ts';
+import { cliArgs, idArg, periodArg, usageError } from './lib/cli-args.ts';
 import { startCliRuntime } from './lib/cli-runtime.ts';
 import { progressReporter, summaryTable } from './lib/report.ts';
 
-const { values } = parseArgs({
-  options: {
-    period: { type: 'string' },
-    force: { type: 'boolean', default: false },
-    reissue: { type: 'boolean', default: false },
-    'dry-run': { type: 'boolean', default: false },
-    tenant: { type: 'string' },
-    reason: { type: 'string' },
-    by: { type: 'string' },
-  },
+const USAGE = 'usage: npm run month-close -- --period YYYY-MM [--force [--reissue]] [--dry-run] [--tenant <id>] [--reason "..."] [--by you@example.com]';
+const values = cliArgs(USAGE, {
+  period: { type: 'string' },
+  force: { type: 'boolean', default: false },
+  reissue: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  tenant: { type: 'string' },
+  reason: { type: 'string' },
+  by: { type: 'string' },
 });
-if (!values.period) {
-  console.error('usage: npm run month-close -- --period YYYY-MM [--force [--reissue]] [--dry-run] [--tenant <id>] [--reason "..."]');
-  process.exit(2);
-}
-let period;
-try {
-  period = parsePeriod(values.period);
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(2);
-}
-if (values.reissue && !values.force) {
-  console.error('--reissue goes with --force');
-  process.exit(2);
-}
-if (values.tenant && !/^[0-9a-f-]{36}$/i.test(values.tenant)) {
-  console.error('--tenant must be a tenant id (uuid)');
-  process.exit(2);
-}
+const period = periodArg(values.period, USAGE);
+if (values.reissue && !values.force) usageError(USAGE, '--reissue goes with --force');
+idArg(values.tenant, 'tenant', USAGE);
 
 const runtime = await startCliRuntime({ logFile: '.data/month-close.log' }); // human output; logs to the file unless LOG_LEVEL is set
 const progress = progressReporter(`closing ${period.key}`);

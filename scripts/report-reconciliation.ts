@@ -2,26 +2,16 @@
 // Prints each provider invoice of the period split into matched, unowned, unmatched, tax and
 // credits, and the costly unmatched or unowned resources (GET /api/v1/reports/cost-reconciliation).
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { parsePeriod } from '../src/invoicing/period.ts';
 import { DomainError } from '../src/platform/errors.ts';
 import { startRuntime } from '../src/platform/runtime.ts';
 import { reconciliationReport } from '../src/reports/reconciliation.ts';
 import { reconciliationCsv } from '../src/reports/render.ts';
+import { cliArgs, periodArg } from './lib/cli-args.ts';
 import { reconciliationTable } from './lib/reports-table.ts';
 
-const { values } = parseArgs({ options: { period: { type: 'string' }, csv: { type: 'string' } } });
-if (!values.period) {
-  console.error('usage: npm run report:reconciliation -- --period YYYY-MM [--csv file]');
-  process.exit(2);
-}
-let period;
-try {
-  period = parsePeriod(values.period);
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(2);
-}
+const USAGE = 'usage: npm run report:reconciliation -- --period YYYY-MM [--csv file]';
+const values = cliArgs(USAGE, { period: { type: 'string' }, csv: { type: 'string' } });
+const period = periodArg(values.period, USAGE);
 const runtime = await startRuntime();
 try {
   const report = await reconciliationReport(runtime.prisma, period);
