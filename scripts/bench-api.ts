@@ -9,9 +9,9 @@
 // exits 1 when a walk does not see exactly the invoices it should.
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Pool } from 'undici';
-import { freshBenchDatabase, load, peakRssMb, percentiles, round, startBenchApi } from './lib/bench.ts';
+import { freshBenchDatabase, load, peakRssMb, percentiles, round, startBenchApi, inWorkerThread } from './lib/bench.ts';
 
 interface Phase {
   origin: string;
@@ -57,15 +57,7 @@ if (!isMainThread) {
   process.exit(0);
 }
 
-async function inWorker(phase: Phase): Promise<PhaseResult & { apiBusy: number }> {
-  const before = performance.eventLoopUtilization();
-  const result = await new Promise<PhaseResult>((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), { workerData: phase });
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  return { ...result, apiBusy: round(performance.eventLoopUtilization(before).utilization) };
-}
+const inWorker = (phase: Phase) => inWorkerThread<PhaseResult>(new URL(import.meta.url), phase);
 
 const { values } = parseArgs({
   options: {
@@ -100,11 +92,15 @@ try {
     INSERT INTO tenants (name, slug, created_at)
     SELECT 'Bench tenant ' || g, 'bench-' || g, '2017-01-01Z' FROM generate_series(1, ${TENANTS}::int) g`;
   await db.prisma.$executeRaw`
-    INSERT INTO tenant_invoices (tenant_id, period_start, period_end, status, currency, subtotal_minor, tax_minor, total_minor,
+    INSERT INTO tenant_invoices (tenant_id, period_start, period_end, status, number, issued_at, due_at, currency, tax_rate, subtotal_minor, tax_minor, total_minor,
                                  inputs, inputs_hash, llm_event_count, computed_at, created_at, updated_at)
     SELECT t.id, p.start, p.start + interval '1 month',
            (CASE WHEN m < ${MONTHS}::int - 2 THEN 'paid' WHEN m < ${MONTHS}::int - 1 THEN 'issued' ELSE 'draft' END)::invoice_status,
-           'AUD', 5000 + n, 500 + n / 10, 5500 + n + n / 10,
+           -- issued and paid invoices carry their number and dates (the table's CHECK); drafts none
+           CASE WHEN m < ${MONTHS}::int - 1 THEN 'INV-BENCH-' || n || '-' || m END,
+           CASE WHEN m < ${MONTHS}::int - 1 THEN p.start + interval '1 month 4 days' END,
+           CASE WHEN m < ${MONTHS}::int - 1 THEN p.start + interval '1 month 18 days' END,
+           'AUD', 0.1, 5000 + n, 500 + n / 10, 5500 + n + n / 10,
            jsonb_build_object('tenant', jsonb_build_object('id', t.id, 'gst_rate', '0.1'),
                               'deployments', (SELECT jsonb_agg(jsonb_build_object('id', gen_random_uuid(), 'segments',
                                  jsonb_build_array(jsonb_build_object('plan_version', 'studio@1', 'status', 'active', 'hours', 744)),

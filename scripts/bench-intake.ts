@@ -11,9 +11,9 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Pool } from 'undici';
-import { freshBenchDatabase, load, peakRssMb, percentiles, round, startBenchApi } from './lib/bench.ts';
+import { freshBenchDatabase, load, peakRssMb, percentiles, round, startBenchApi, inWorkerThread } from './lib/bench.ts';
 
 // ---------------------------------------------------------------- the clients (worker thread)
 
@@ -85,16 +85,7 @@ if (!isMainThread) {
   process.exit(0);
 }
 
-/** Runs a phase's clients in a worker thread; `apiBusy` is how busy the API's event loop was meanwhile (0-1). */
-async function inWorker(phase: Phase): Promise<PhaseResult & { apiBusy: number }> {
-  const before = performance.eventLoopUtilization();
-  const result = await new Promise<PhaseResult>((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), { workerData: phase });
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  return { ...result, apiBusy: round(performance.eventLoopUtilization(before).utilization) };
-}
+const inWorker = (phase: Phase) => inWorkerThread<PhaseResult>(new URL(import.meta.url), phase);
 
 // ---------------------------------------------------------------- the run (main thread: the API)
 

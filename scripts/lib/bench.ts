@@ -1,6 +1,7 @@
 // Shared by the bench:* scripts: a fresh database per run (created, migrated, dropped unless
 // --keep), the real API on a loopback port, latency percentiles and peak RSS. Figures only: the
 // benches print, they never assert timings.
+import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -112,4 +113,18 @@ export async function load(clients: number, total: number, fn: (i: number, clien
     }),
   );
   return { seconds: (performance.now() - started) / 1000, latenciesMs };
+}
+
+/**
+ * Runs a bench phase's clients in a worker thread (the module itself, given `data`), so the clients
+ * do not share the API's event loop; `apiBusy` is how busy the API's loop was meanwhile (0-1).
+ */
+export async function inWorkerThread<R>(module: URL, data: unknown): Promise<R & { apiBusy: number }> {
+  const before = performance.eventLoopUtilization();
+  const result = await new Promise<R>((resolve, reject) => {
+    const worker = new Worker(module, { workerData: data });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return { ...result, apiBusy: round(performance.eventLoopUtilization(before).utilization) };
 }
