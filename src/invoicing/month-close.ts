@@ -23,7 +23,7 @@ import { billableTenantIds, loadTenantBilling, type TenantBilling } from './bill
 import { nextDocumentNumber } from './document-numbers.ts';
 import { lineJson } from './invoices.ts';
 import { hasEnded, type Period } from './period.ts';
-import { canonicalInputs, computeQuote, inputsHash, type Quote, type QuoteLine } from './quote-engine.ts';
+import { canonicalInputs, canonicalInputsJson, computeQuote, inputsHash, type Quote, type QuoteLine } from './quote-engine.ts';
 
 export interface MonthCloseOptions {
   runId: string;
@@ -578,7 +578,7 @@ function previewChange(
   if (existing.status === 'void') {
     change.action = options.reissue ? 'would_reissue' : 'void';
   } else if (existing.status === 'draft') {
-    const hash = inputsHash({ ...canonicalInputs(billing.input), llm_event_count: billing.llmEventCount });
+    const { hash } = canonicalInputsJson(billing.input, billing.llmEventCount);
     change.action = hash === existing.inputs_hash && change.lines.length === 0 ? 'unchanged' : 'would_regenerate';
   } else {
     const billed = effectiveLines(oldLines, stored.notes.get(existing.id) ?? []);
@@ -675,14 +675,17 @@ async function writeChunk(tx: Tx, quoted: WriteArgs[], outcomes: ChunkOutcomes):
   const existing = await liveInvoices(tx, ids, period);
 
   const inserts: { args: WriteArgs; inputs: string; hash: string }[] = [];
-  const drafts: { args: WriteArgs; invoice: ExistingInvoice; inputs: Record<string, unknown>; hash: string }[] = [];
+  const drafts: { args: WriteArgs; invoice: ExistingInvoice; inputs: string; hash: string }[] = [];
   const rare: WriteArgs[] = [];
   for (const args of quoted) {
     const invoice = existing.get(args.billing.tenantId);
-    const inputs = { ...canonicalInputs(args.billing.input), llm_event_count: args.billing.llmEventCount };
-    if (!invoice && scope === 'all') inserts.push({ args, inputs: JSON.stringify(inputs), hash: inputsHash(inputs) });
-    else if (invoice?.status === 'draft' && options.force) drafts.push({ args, invoice, inputs, hash: inputsHash(inputs) });
-    else rare.push(args);
+    if (!invoice && scope === 'all') {
+      const { json, hash } = canonicalInputsJson(args.billing.input, args.billing.llmEventCount);
+      inserts.push({ args, inputs: json, hash });
+    } else if (invoice?.status === 'draft' && options.force) {
+      const { json, hash } = canonicalInputsJson(args.billing.input, args.billing.llmEventCount);
+      drafts.push({ args, invoice, inputs: json, hash });
+    } else rare.push(args);
   }
 
   if (inserts.length > 0) {
@@ -779,7 +782,7 @@ async function insertDrafts(tx: Tx, items: { args: WriteArgs; inputs: string; ha
 /** Changed drafts recomputed in place, as new revisions, with four set-based statements. */
 async function regenerateDrafts(
   tx: Tx,
-  items: { args: WriteArgs; invoice: ExistingInvoice; inputs: Record<string, unknown>; hash: string }[],
+  items: { args: WriteArgs; invoice: ExistingInvoice; inputs: string; hash: string }[],
   options: MonthCloseOptions,
   now: Date,
 ): Promise<void> {
@@ -810,7 +813,7 @@ async function regenerateDrafts(
            computed_at = ${now}::timestamptz, last_run_id = ${options.runId}::uuid, updated_at = ${now}::timestamptz
       FROM unnest(${ids}::uuid[], ${items.map((i) => i.args.quote.currency)}::text[], ${items.map((i) => i.args.billing.input.tax.rate)}::numeric[],
                   ${items.map((i) => i.args.quote.subtotalMinor)}::bigint[], ${items.map((i) => i.args.quote.taxMinor)}::bigint[],
-                  ${items.map((i) => i.args.quote.totalMinor)}::bigint[], ${items.map((i) => JSON.stringify(i.inputs))}::text[],
+                  ${items.map((i) => i.args.quote.totalMinor)}::bigint[], ${items.map((i) => i.inputs)}::text[],
                   ${items.map((i) => i.hash)}::text[], ${items.map((i) => i.args.billing.llmEventCount)}::int[])
            AS x(id, currency, tax_rate, subtotal_minor, tax_minor, total_minor, inputs, inputs_hash, llm_event_count)
      WHERE i.id = x.id`;

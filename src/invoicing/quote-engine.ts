@@ -6,7 +6,7 @@
 // from zero. Tax is rate × subtotal rounded once (the Australian total-invoice rule).
 import { createHash } from 'node:crypto';
 import { formatDecimal, divideHalfAwayFromZero, parseDecimal, ratioToDecimal, trimDecimal } from '../money/decimal.ts';
-import { exponentOf, moneyFromMajor, moneyFromMinor, multiplyExact, roundToMinor, sumMinor, formatMinor } from '../money/money.ts';
+import { exponentOf, formatMinorFast, majorTimesToMinor, majorToMinor, minorTimesToMinor } from '../money/money.ts';
 
 export type LineKind = 'plan_base' | 'addon' | 'overage' | 'llm_usage' | 'tax';
 export type SubscriptionStatus = 'active' | 'paused' | 'cancelled';
@@ -114,7 +114,7 @@ function hoursLabel(ms: bigint): string {
 }
 
 function majorOfMinor(minor: bigint, currency: string): string {
-  return formatMinor(minor, currency);
+  return formatMinorFast(minor, currency);
 }
 
 /** minor × numerator / denominator, rounded once. */
@@ -192,7 +192,7 @@ export function computeQuote(input: QuoteInput): Quote {
           description: `Overage: ${usage.resourceKind} ${over} h over ${allowance.includedHours} h included (${d.slug})`,
           quantity: over.toString(),
           unitPrice: formatDecimal(trimDecimal(price)),
-          amountMinor: roundToMinor(multiplyExact(moneyFromMajor(price, currency), over)),
+          amountMinor: majorTimesToMinor(price, over, currency),
         });
       }
     }
@@ -207,14 +207,15 @@ export function computeQuote(input: QuoteInput): Quote {
         description: `LLM usage: ${d.llm.eventCount} request${d.llm.eventCount === 1 ? '' : 's'} (${d.slug})`,
         quantity: '1',
         unitPrice: formatDecimal(sum),
-        amountMinor: roundToMinor(moneyFromMajor(sum, currency)),
+        amountMinor: majorToMinor(sum, currency),
       });
     }
   }
 
-  const subtotalMinor = sumMinor(lines.map((l) => l.amountMinor), currency);
+  // Plain bigint arithmetic (src/money's fast path, equal to the dinero compositions): a month close prices every line of every tenant.
+  const subtotalMinor = lines.reduce((sum, l) => sum + l.amountMinor, 0n);
   const rate = trimDecimal(parseDecimal(input.tax.rate));
-  const taxMinor = roundToMinor(multiplyExact(moneyFromMinor(subtotalMinor, currency), rate));
+  const taxMinor = minorTimesToMinor(subtotalMinor, rate, currency);
   const percent = formatDecimal(trimDecimal({ amount: rate.amount * 100n, scale: rate.scale }));
   lines.push({
     kind: 'tax',
@@ -237,36 +238,73 @@ export function computeQuote(input: QuoteInput): Quote {
   };
 }
 
-/** A stable JSON form of the inputs (bigints and dates as strings): stored with the invoice. */
-export function canonicalInputs(input: QuoteInput): Record<string, unknown> {
-  return JSON.parse(
-    JSON.stringify(
-      {
-        ...input,
-        deployments: [...input.deployments]
-          .sort((a, b) => a.deploymentId.localeCompare(b.deploymentId))
-          .map((d) => ({
-            ...d,
-            segments: [...d.segments].sort((a, b) => a.validFrom.getTime() - b.validFrom.getTime()),
-            addons: [...d.addons].sort((a, b) => a.subscriptionAddonId.localeCompare(b.subscriptionAddonId)),
-            resourceHours: [...d.resourceHours].sort((a, b) => a.resourceKind.localeCompare(b.resourceKind)),
-          })),
-      },
-      (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
-    ),
-  ) as Record<string, unknown>;
+/** The inputs with every list in a stable order (the order the canonical form and its hash see). */
+function inStableOrder(input: QuoteInput): QuoteInput {
+  return {
+    ...input,
+    deployments: [...input.deployments]
+      .sort((a, b) => a.deploymentId.localeCompare(b.deploymentId))
+      .map((d) => ({
+        ...d,
+        segments: [...d.segments].sort((a, b) => a.validFrom.getTime() - b.validFrom.getTime()),
+        addons: [...d.addons].sort((a, b) => a.subscriptionAddonId.localeCompare(b.subscriptionAddonId)),
+        resourceHours: [...d.resourceHours].sort((a, b) => a.resourceKind.localeCompare(b.resourceKind)),
+      })),
+  };
 }
 
+/** A stable JSON form of the inputs (bigints and dates as strings): stored with the invoice. */
+export function canonicalInputs(input: QuoteInput): Record<string, unknown> {
+  return JSON.parse(stableStringify(inStableOrder(input))) as Record<string, unknown>;
+}
+
+/**
+ * JSON with every object's keys sorted, bigints and dates as strings (what JSON.stringify with a
+ * bigint replacer writes for them): the same text for the inputs and for their canonical form, so
+ * the hash can be taken in one pass without building the canonical object first.
+ */
 function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'bigint':
+      return `"${value.toString()}"`;
+    case 'number':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'object':
+      break;
+    default:
+      return 'null'; // undefined and functions inside arrays; skipped in objects below
   }
-  return JSON.stringify(value);
+  if (value instanceof Date) return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + stableStringify(value[i]);
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (const key of keys) {
+    const v = record[key];
+    if (v === undefined || typeof v === 'function') continue;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${stableStringify(v)}`;
+  }
+  return `${out}}`;
 }
 
 export function inputsHash(canonical: Record<string, unknown>): string {
   return createHash('sha256').update(stableStringify(canonical)).digest('hex');
 }
 
+/**
+ * The canonical inputs as stored with an invoice (plus the LLM event count) and their hash, from
+ * one serialisation: equal to JSON of `{ ...canonicalInputs(input), llm_event_count }` and to
+ * inputsHash of it, without the object round trip (a month close does this for every tenant).
+ */
+export function canonicalInputsJson(input: QuoteInput, llmEventCount: number): { json: string; hash: string } {
+  const json = stableStringify({ ...inStableOrder(input), llm_event_count: llmEventCount });
+  return { json, hash: createHash('sha256').update(json).digest('hex') };
+}
