@@ -520,10 +520,21 @@ function lineChanges(oldLines: BilledLine[], quote: Quote): LineChange[] {
     unit_price: l.unitPrice,
     amount: l.amountMinor,
   }));
+  // Each line's key once (the first line of a key wins, as a find would): a dry run compares every tenant.
+  const byKey = (lines: BilledLine[]) => {
+    const map = new Map<string, BilledLine>();
+    for (const l of lines) {
+      const key = lineKey(l);
+      if (!map.has(key)) map.set(key, l);
+    }
+    return map;
+  };
+  const oldByKey = byKey(oldLines);
+  const newByKey = byKey(newLines);
   const changes: LineChange[] = [];
-  for (const key of [...new Set([...oldLines.map(lineKey), ...newLines.map(lineKey)])]) {
-    const before = oldLines.find((l) => lineKey(l) === key);
-    const after = newLines.find((l) => lineKey(l) === key);
+  for (const key of new Set([...oldByKey.keys(), ...newByKey.keys()])) {
+    const before = oldByKey.get(key);
+    const after = newByKey.get(key);
     const ref = after ?? before!;
     if (before && after && before.amount === after.amount && before.description === after.description) continue;
     changes.push({
@@ -729,6 +740,14 @@ function sameAmounts(previous: { amount_minor: bigint; description: string }[], 
   return previous.length === lines.length && previous.every((l, i) => BigInt(l.amount_minor) === lines[i]!.amountMinor && l.description === lines[i]!.description);
 }
 
+/**
+ * Many JSON documents as ONE JSON array text, read back with jsonb_array_elements WITH ORDINALITY:
+ * as a text[] parameter every document's quotes would be escaped element by element.
+ */
+function jsonArray(documents: string[]): string {
+  return `[${documents.join(',')}]`;
+}
+
 /** Quote lines of many invoices as parallel arrays for unnest (owner = tenant id or invoice id). */
 function lineArrays(items: { owner: string; lines: QuoteLine[] }[]) {
   const rows = items.flatMap(({ owner, lines }) => lines.map((l, i) => ({ owner, lineNo: i + 1, l })));
@@ -754,13 +773,14 @@ async function insertDrafts(tx: Tx, items: { args: WriteArgs; inputs: string; ha
       SELECT * FROM unnest(${items.map((i) => i.args.billing.tenantId)}::uuid[], ${items.map((i) => i.args.quote.currency)}::text[],
                            ${items.map((i) => i.args.billing.input.tax.rate)}::numeric[], ${items.map((i) => i.args.quote.subtotalMinor)}::bigint[],
                            ${items.map((i) => i.args.quote.taxMinor)}::bigint[], ${items.map((i) => i.args.quote.totalMinor)}::bigint[],
-                           ${items.map((i) => i.inputs)}::text[], ${items.map((i) => i.hash)}::text[], ${items.map((i) => i.args.billing.llmEventCount)}::int[])
-             AS x(tenant_id, currency, tax_rate, subtotal_minor, tax_minor, total_minor, inputs, inputs_hash, llm_event_count)
+                           ${items.map((i) => i.hash)}::text[], ${items.map((i) => i.args.billing.llmEventCount)}::int[])
+             WITH ORDINALITY AS x(tenant_id, currency, tax_rate, subtotal_minor, tax_minor, total_minor, inputs_hash, llm_event_count, ord)
+      JOIN jsonb_array_elements(${jsonArray(items.map((i) => i.inputs))}::jsonb) WITH ORDINALITY AS j(inputs, ord) USING (ord)
     ), invoice AS (
       INSERT INTO tenant_invoices (tenant_id, period_start, period_end, status, currency, tax_rate, subtotal_minor, tax_minor, total_minor,
                                    revision, inputs, inputs_hash, llm_event_count, computed_at, last_run_id, created_at, updated_at)
       SELECT tenant_id, ${period.start}::timestamptz, ${period.end}::timestamptz, 'draft', currency, tax_rate, subtotal_minor, tax_minor, total_minor,
-             1, inputs::jsonb, inputs_hash, llm_event_count, ${now}::timestamptz, ${options.runId}::uuid, ${now}::timestamptz, ${now}::timestamptz
+             1, inputs, inputs_hash, llm_event_count, ${now}::timestamptz, ${options.runId}::uuid, ${now}::timestamptz, ${now}::timestamptz
         FROM input
       ON CONFLICT (tenant_id, period_start) WHERE status <> 'void' DO NOTHING
       RETURNING id, tenant_id
@@ -809,13 +829,14 @@ async function regenerateDrafts(
   await tx.$executeRaw`
     UPDATE tenant_invoices i
        SET currency = x.currency, tax_rate = x.tax_rate, subtotal_minor = x.subtotal_minor, tax_minor = x.tax_minor, total_minor = x.total_minor,
-           revision = i.revision + 1, inputs = x.inputs::jsonb, inputs_hash = x.inputs_hash, llm_event_count = x.llm_event_count,
+           revision = i.revision + 1, inputs = x.inputs, inputs_hash = x.inputs_hash, llm_event_count = x.llm_event_count,
            computed_at = ${now}::timestamptz, last_run_id = ${options.runId}::uuid, updated_at = ${now}::timestamptz
-      FROM unnest(${ids}::uuid[], ${items.map((i) => i.args.quote.currency)}::text[], ${items.map((i) => i.args.billing.input.tax.rate)}::numeric[],
-                  ${items.map((i) => i.args.quote.subtotalMinor)}::bigint[], ${items.map((i) => i.args.quote.taxMinor)}::bigint[],
-                  ${items.map((i) => i.args.quote.totalMinor)}::bigint[], ${items.map((i) => i.inputs)}::text[],
-                  ${items.map((i) => i.hash)}::text[], ${items.map((i) => i.args.billing.llmEventCount)}::int[])
-           AS x(id, currency, tax_rate, subtotal_minor, tax_minor, total_minor, inputs, inputs_hash, llm_event_count)
+      FROM (SELECT * FROM unnest(${ids}::uuid[], ${items.map((i) => i.args.quote.currency)}::text[], ${items.map((i) => i.args.billing.input.tax.rate)}::numeric[],
+                                 ${items.map((i) => i.args.quote.subtotalMinor)}::bigint[], ${items.map((i) => i.args.quote.taxMinor)}::bigint[],
+                                 ${items.map((i) => i.args.quote.totalMinor)}::bigint[],
+                                 ${items.map((i) => i.hash)}::text[], ${items.map((i) => i.args.billing.llmEventCount)}::int[])
+                          WITH ORDINALITY AS y(id, currency, tax_rate, subtotal_minor, tax_minor, total_minor, inputs_hash, llm_event_count, ord)
+              JOIN jsonb_array_elements(${jsonArray(items.map((i) => i.inputs))}::jsonb) WITH ORDINALITY AS j(inputs, ord) USING (ord)) x
      WHERE i.id = x.id`;
 }
 
