@@ -12,7 +12,19 @@ import {
   trimDecimal,
 } from '../src/money/decimal.ts';
 import { parseInstantDate } from '../src/time/instant.ts';
-import { formatMinor, moneyFromMajor, moneyJson, roundToMinor } from '../src/money/money.ts';
+import fc from 'fast-check';
+import {
+  formatMinor,
+  formatMinorFast,
+  majorTimesToMinor,
+  majorToMinor,
+  minorTimesToMinor,
+  moneyFromMajor,
+  moneyFromMinor,
+  moneyJson,
+  multiplyExact,
+  roundToMinor,
+} from '../src/money/money.ts';
 
 describe('exact decimals', () => {
   it('reads plain and exponent forms exactly', () => {
@@ -76,5 +88,44 @@ describe('money', () => {
     expect(moneyJson(2n ** 60n, 'AUD')).toEqual({ amount_minor: '1152921504606846976', currency: 'AUD', formatted: '11529215046068469.76' });
     expect(moneyJson(-(2n ** 53n), 'AUD').amount_minor).toBe('-9007199254740992');
     expect(moneyJson(2n ** 53n - 1n, 'AUD').amount_minor).toBe(9007199254740991);
+  });
+});
+
+describe('money in plain bigints (the quote engine\'s hot path) equals the dinero compositions', () => {
+  // Decimal exponents 0, 2, 3 and the base-5 currencies (which go through dinero).
+  const currency = fc.constantFrom('AUD', 'USD', 'JPY', 'KWD', 'MGA', 'MRU');
+  const big = fc.bigInt({ min: -(10n ** 24n), max: 10n ** 24n });
+  const decimal = fc.record({ amount: big, scale: fc.integer({ min: 0, max: 14 }) });
+  // Ties (…5 exactly at the rounding digit) are where half-away-from-zero differs from other rules.
+  const tie = fc.tuple(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.integer({ min: 3, max: 12 })).map(([n, scale]) => ({ amount: n * 10n + 5n, scale }));
+  const anyDecimal = fc.oneof(decimal, tie);
+  const runs = { numRuns: 2000 };
+
+  it('majorToMinor = roundToMinor(moneyFromMajor)', () => {
+    fc.assert(fc.property(anyDecimal, currency, (d, c) => majorToMinor(d, c) === roundToMinor(moneyFromMajor(d, c))), runs);
+  });
+
+  it('majorTimesToMinor = roundToMinor(multiplyExact(moneyFromMajor, quantity))', () => {
+    fc.assert(
+      fc.property(anyDecimal, fc.bigInt({ min: -(10n ** 9n), max: 10n ** 9n }), currency, (price, quantity, c) =>
+        majorTimesToMinor(price, quantity, c) === roundToMinor(multiplyExact(moneyFromMajor(price, c), quantity)),
+      ),
+      runs,
+    );
+  });
+
+  it('minorTimesToMinor = roundToMinor(multiplyExact(moneyFromMinor, factor))', () => {
+    fc.assert(
+      fc.property(big, anyDecimal, currency, (minor, factor, c) => minorTimesToMinor(minor, factor, c) === roundToMinor(multiplyExact(moneyFromMinor(minor, c), factor))),
+      runs,
+    );
+  });
+
+  it('formatMinorFast = formatMinor', () => {
+    fc.assert(fc.property(big, fc.constantFrom('AUD', 'USD', 'JPY', 'KWD'), (minor, c) => formatMinorFast(minor, c) === formatMinor(minor, c)), runs);
+    // dinero cannot write a base-5 currency as a decimal; neither can the fast path.
+    expect(() => formatMinorFast(5n, 'MGA')).toThrow();
+    expect(formatMinorFast(-5n, 'AUD')).toBe('-0.05');
+    expect(formatMinorFast(12n, 'JPY')).toBe('12');
   });
 });

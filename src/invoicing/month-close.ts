@@ -23,7 +23,7 @@ import { billableTenantIds, loadTenantBilling, type TenantBilling } from './bill
 import { nextDocumentNumber } from './document-numbers.ts';
 import { lineJson } from './invoices.ts';
 import { hasEnded, type Period } from './period.ts';
-import { canonicalInputs, computeQuote, inputsHash, type Quote, type QuoteLine } from './quote-engine.ts';
+import { canonicalInputs, canonicalInputsJson, computeQuote, inputsHash, type Quote, type QuoteLine } from './quote-engine.ts';
 
 export interface MonthCloseOptions {
   runId: string;
@@ -520,10 +520,21 @@ function lineChanges(oldLines: BilledLine[], quote: Quote): LineChange[] {
     unit_price: l.unitPrice,
     amount: l.amountMinor,
   }));
+  // Each line's key once (the first line of a key wins, as a find would): a dry run compares every tenant.
+  const byKey = (lines: BilledLine[]) => {
+    const map = new Map<string, BilledLine>();
+    for (const l of lines) {
+      const key = lineKey(l);
+      if (!map.has(key)) map.set(key, l);
+    }
+    return map;
+  };
+  const oldByKey = byKey(oldLines);
+  const newByKey = byKey(newLines);
   const changes: LineChange[] = [];
-  for (const key of [...new Set([...oldLines.map(lineKey), ...newLines.map(lineKey)])]) {
-    const before = oldLines.find((l) => lineKey(l) === key);
-    const after = newLines.find((l) => lineKey(l) === key);
+  for (const key of new Set([...oldByKey.keys(), ...newByKey.keys()])) {
+    const before = oldByKey.get(key);
+    const after = newByKey.get(key);
     const ref = after ?? before!;
     if (before && after && before.amount === after.amount && before.description === after.description) continue;
     changes.push({
@@ -578,7 +589,7 @@ function previewChange(
   if (existing.status === 'void') {
     change.action = options.reissue ? 'would_reissue' : 'void';
   } else if (existing.status === 'draft') {
-    const hash = inputsHash({ ...canonicalInputs(billing.input), llm_event_count: billing.llmEventCount });
+    const { hash } = canonicalInputsJson(billing.input, billing.llmEventCount);
     change.action = hash === existing.inputs_hash && change.lines.length === 0 ? 'unchanged' : 'would_regenerate';
   } else {
     const billed = effectiveLines(oldLines, stored.notes.get(existing.id) ?? []);
@@ -675,14 +686,17 @@ async function writeChunk(tx: Tx, quoted: WriteArgs[], outcomes: ChunkOutcomes):
   const existing = await liveInvoices(tx, ids, period);
 
   const inserts: { args: WriteArgs; inputs: string; hash: string }[] = [];
-  const drafts: { args: WriteArgs; invoice: ExistingInvoice; inputs: Record<string, unknown>; hash: string }[] = [];
+  const drafts: { args: WriteArgs; invoice: ExistingInvoice; inputs: string; hash: string }[] = [];
   const rare: WriteArgs[] = [];
   for (const args of quoted) {
     const invoice = existing.get(args.billing.tenantId);
-    const inputs = { ...canonicalInputs(args.billing.input), llm_event_count: args.billing.llmEventCount };
-    if (!invoice && scope === 'all') inserts.push({ args, inputs: JSON.stringify(inputs), hash: inputsHash(inputs) });
-    else if (invoice?.status === 'draft' && options.force) drafts.push({ args, invoice, inputs, hash: inputsHash(inputs) });
-    else rare.push(args);
+    if (!invoice && scope === 'all') {
+      const { json, hash } = canonicalInputsJson(args.billing.input, args.billing.llmEventCount);
+      inserts.push({ args, inputs: json, hash });
+    } else if (invoice?.status === 'draft' && options.force) {
+      const { json, hash } = canonicalInputsJson(args.billing.input, args.billing.llmEventCount);
+      drafts.push({ args, invoice, inputs: json, hash });
+    } else rare.push(args);
   }
 
   if (inserts.length > 0) {
@@ -726,6 +740,14 @@ function sameAmounts(previous: { amount_minor: bigint; description: string }[], 
   return previous.length === lines.length && previous.every((l, i) => BigInt(l.amount_minor) === lines[i]!.amountMinor && l.description === lines[i]!.description);
 }
 
+/**
+ * Many JSON documents as ONE JSON array text, read back with jsonb_array_elements WITH ORDINALITY:
+ * as a text[] parameter every document's quotes would be escaped element by element.
+ */
+function jsonArray(documents: string[]): string {
+  return `[${documents.join(',')}]`;
+}
+
 /** Quote lines of many invoices as parallel arrays for unnest (owner = tenant id or invoice id). */
 function lineArrays(items: { owner: string; lines: QuoteLine[] }[]) {
   const rows = items.flatMap(({ owner, lines }) => lines.map((l, i) => ({ owner, lineNo: i + 1, l })));
@@ -751,13 +773,14 @@ async function insertDrafts(tx: Tx, items: { args: WriteArgs; inputs: string; ha
       SELECT * FROM unnest(${items.map((i) => i.args.billing.tenantId)}::uuid[], ${items.map((i) => i.args.quote.currency)}::text[],
                            ${items.map((i) => i.args.billing.input.tax.rate)}::numeric[], ${items.map((i) => i.args.quote.subtotalMinor)}::bigint[],
                            ${items.map((i) => i.args.quote.taxMinor)}::bigint[], ${items.map((i) => i.args.quote.totalMinor)}::bigint[],
-                           ${items.map((i) => i.inputs)}::text[], ${items.map((i) => i.hash)}::text[], ${items.map((i) => i.args.billing.llmEventCount)}::int[])
-             AS x(tenant_id, currency, tax_rate, subtotal_minor, tax_minor, total_minor, inputs, inputs_hash, llm_event_count)
+                           ${items.map((i) => i.hash)}::text[], ${items.map((i) => i.args.billing.llmEventCount)}::int[])
+             WITH ORDINALITY AS x(tenant_id, currency, tax_rate, subtotal_minor, tax_minor, total_minor, inputs_hash, llm_event_count, ord)
+      JOIN jsonb_array_elements(${jsonArray(items.map((i) => i.inputs))}::jsonb) WITH ORDINALITY AS j(inputs, ord) USING (ord)
     ), invoice AS (
       INSERT INTO tenant_invoices (tenant_id, period_start, period_end, status, currency, tax_rate, subtotal_minor, tax_minor, total_minor,
                                    revision, inputs, inputs_hash, llm_event_count, computed_at, last_run_id, created_at, updated_at)
       SELECT tenant_id, ${period.start}::timestamptz, ${period.end}::timestamptz, 'draft', currency, tax_rate, subtotal_minor, tax_minor, total_minor,
-             1, inputs::jsonb, inputs_hash, llm_event_count, ${now}::timestamptz, ${options.runId}::uuid, ${now}::timestamptz, ${now}::timestamptz
+             1, inputs, inputs_hash, llm_event_count, ${now}::timestamptz, ${options.runId}::uuid, ${now}::timestamptz, ${now}::timestamptz
         FROM input
       ON CONFLICT (tenant_id, period_start) WHERE status <> 'void' DO NOTHING
       RETURNING id, tenant_id
@@ -779,7 +802,7 @@ async function insertDrafts(tx: Tx, items: { args: WriteArgs; inputs: string; ha
 /** Changed drafts recomputed in place, as new revisions, with four set-based statements. */
 async function regenerateDrafts(
   tx: Tx,
-  items: { args: WriteArgs; invoice: ExistingInvoice; inputs: Record<string, unknown>; hash: string }[],
+  items: { args: WriteArgs; invoice: ExistingInvoice; inputs: string; hash: string }[],
   options: MonthCloseOptions,
   now: Date,
 ): Promise<void> {
@@ -806,13 +829,14 @@ async function regenerateDrafts(
   await tx.$executeRaw`
     UPDATE tenant_invoices i
        SET currency = x.currency, tax_rate = x.tax_rate, subtotal_minor = x.subtotal_minor, tax_minor = x.tax_minor, total_minor = x.total_minor,
-           revision = i.revision + 1, inputs = x.inputs::jsonb, inputs_hash = x.inputs_hash, llm_event_count = x.llm_event_count,
+           revision = i.revision + 1, inputs = x.inputs, inputs_hash = x.inputs_hash, llm_event_count = x.llm_event_count,
            computed_at = ${now}::timestamptz, last_run_id = ${options.runId}::uuid, updated_at = ${now}::timestamptz
-      FROM unnest(${ids}::uuid[], ${items.map((i) => i.args.quote.currency)}::text[], ${items.map((i) => i.args.billing.input.tax.rate)}::numeric[],
-                  ${items.map((i) => i.args.quote.subtotalMinor)}::bigint[], ${items.map((i) => i.args.quote.taxMinor)}::bigint[],
-                  ${items.map((i) => i.args.quote.totalMinor)}::bigint[], ${items.map((i) => JSON.stringify(i.inputs))}::text[],
-                  ${items.map((i) => i.hash)}::text[], ${items.map((i) => i.args.billing.llmEventCount)}::int[])
-           AS x(id, currency, tax_rate, subtotal_minor, tax_minor, total_minor, inputs, inputs_hash, llm_event_count)
+      FROM (SELECT * FROM unnest(${ids}::uuid[], ${items.map((i) => i.args.quote.currency)}::text[], ${items.map((i) => i.args.billing.input.tax.rate)}::numeric[],
+                                 ${items.map((i) => i.args.quote.subtotalMinor)}::bigint[], ${items.map((i) => i.args.quote.taxMinor)}::bigint[],
+                                 ${items.map((i) => i.args.quote.totalMinor)}::bigint[],
+                                 ${items.map((i) => i.hash)}::text[], ${items.map((i) => i.args.billing.llmEventCount)}::int[])
+                          WITH ORDINALITY AS y(id, currency, tax_rate, subtotal_minor, tax_minor, total_minor, inputs_hash, llm_event_count, ord)
+              JOIN jsonb_array_elements(${jsonArray(items.map((i) => i.inputs))}::jsonb) WITH ORDINALITY AS j(inputs, ord) USING (ord)) x
      WHERE i.id = x.id`;
 }
 

@@ -1,7 +1,10 @@
 // Pure tests of the quote engine: no database.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { computeQuote, type DeploymentInput, type QuoteInput, type SegmentInput } from '../../src/invoicing/quote-engine.ts';
+import { createHash } from 'node:crypto';
+import { canonicalInputs, canonicalInputsJson, computeQuote, inputsHash, type DeploymentInput, type QuoteInput, type SegmentInput } from '../../src/invoicing/quote-engine.ts';
+import { parseDecimal, trimDecimal } from '../../src/money/decimal.ts';
+import { moneyFromMajor, moneyFromMinor, multiplyExact, roundToMinor } from '../../src/money/money.ts';
 import { parsePeriod } from '../../src/invoicing/period.ts';
 
 const april = parsePeriod('2026-04');
@@ -196,8 +199,51 @@ describe('quote engine properties', () => {
         expect(quote.lines.filter((l) => l.kind === 'tax')).toHaveLength(1);
         expect(quote.lines.reduce((s, l) => s + l.amountMinor, 0n)).toBe(quote.totalMinor);
         for (const l of quote.lines) expect(l.amountMinor >= 0n).toBe(true);
+
+        // The engine's plain-bigint money equals the dinero compositions it replaced, line by line.
+        for (const l of quote.lines) {
+          if (l.kind === 'overage') expect(l.amountMinor).toBe(roundToMinor(multiplyExact(moneyFromMajor(parseDecimal(l.unitPrice), 'AUD'), BigInt(l.quantity))));
+          if (l.kind === 'llm_usage') expect(l.amountMinor).toBe(roundToMinor(moneyFromMajor(parseDecimal(l.unitPrice), 'AUD')));
+          if (l.kind === 'tax') expect(l.amountMinor).toBe(roundToMinor(multiplyExact(moneyFromMinor(quote.subtotalMinor, 'AUD'), trimDecimal(parseDecimal(rate)))));
+        }
+
+        // The one-pass canonical JSON and hash equal the object round trip they replaced (stored hashes stay valid).
+        const { json, hash } = canonicalInputsJson(input, 7);
+        const reference = referenceCanonical(input, 7);
+        expect(JSON.parse(json)).toEqual(reference);
+        expect(hash).toBe(referenceHash(reference));
+        expect(hash).toBe(inputsHash({ ...canonicalInputs(input), llm_event_count: 7 }));
       }),
       { numRuns: 300 },
     );
   });
 });
+
+/** The canonical form and hash as first written (JSON round trip, then keys sorted): stored hashes were made this way. */
+function referenceCanonical(input: QuoteInput, llmEventCount: number): Record<string, unknown> {
+  const ordered = {
+    ...input,
+    deployments: [...input.deployments]
+      .sort((a, b) => a.deploymentId.localeCompare(b.deploymentId))
+      .map((d) => ({
+        ...d,
+        segments: [...d.segments].sort((a, b) => a.validFrom.getTime() - b.validFrom.getTime()),
+        addons: [...d.addons].sort((a, b) => a.subscriptionAddonId.localeCompare(b.subscriptionAddonId)),
+        resourceHours: [...d.resourceHours].sort((a, b) => a.resourceKind.localeCompare(b.resourceKind)),
+      })),
+  };
+  const plain = JSON.parse(JSON.stringify(ordered, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as Record<string, unknown>;
+  return { ...plain, llm_event_count: llmEventCount };
+}
+
+function referenceHash(canonical: Record<string, unknown>): string {
+  const stable = (value: unknown): string => {
+    if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
+    if (value && typeof value === 'object') {
+      const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stable(v)}`).join(',')}}`;
+    }
+    return JSON.stringify(value);
+  };
+  return createHash('sha256').update(stable(canonical)).digest('hex');
+}
