@@ -1,7 +1,8 @@
 // Loads the quote engine's inputs for many tenants at once with a fixed number of set-based
 // queries (no per-event or per-deployment round trips): segments, add-on snapshots, resource
 // hours and LLM sums are aggregated in PostgreSQL.
-import type { Db } from '../platform/database.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { queryRows, type Db } from '../platform/database.ts';
 import { resourceHoursByDeployment } from '../metering/resource-hours.ts';
 import type { Period } from './period.ts';
 import type { DeploymentInput, QuoteInput, SubscriptionStatus } from './quote-engine.ts';
@@ -19,7 +20,7 @@ export interface TenantBilling {
  */
 export async function billableTenantIds(db: Db, period: Period, options: { tenantId?: string | null; includeInvoiced?: boolean } = {}): Promise<string[]> {
   const tenantFilter = options.tenantId ?? null;
-  const rows = await db.$queryRaw<{ tenant_id: string }[]>`
+  const rows = await queryRows<{ tenant_id: string }>(db, Prisma.sql`
     SELECT DISTINCT d.tenant_id::text AS tenant_id
       FROM subscription_segments seg
       JOIN subscriptions s ON s.id = seg.subscription_id
@@ -36,7 +37,7 @@ export async function billableTenantIds(db: Db, period: Period, options: { tenan
     SELECT i.tenant_id::text FROM tenant_invoices i
      WHERE ${options.includeInvoiced ?? false} AND i.period_start = ${period.start}::timestamptz
        AND (${tenantFilter}::uuid IS NULL OR i.tenant_id = ${tenantFilter}::uuid)
-    ORDER BY 1`;
+    ORDER BY 1`);
   return rows.map((r) => r.tenant_id);
 }
 
@@ -60,15 +61,15 @@ export async function loadTenantBilling(
   // process waits): each selects by the chunk's tenants itself, and only resource hours and LLM sums
   // wait for the deployment list.
   // The tax profile in force at the end of the period: a forced re-run of an old period uses that period's rate.
-  const tenantsQuery = started(db.$queryRaw<{ id: string; slug: string; billing_currency: string; tax_country: string | null; tax_rate: string | null }[]>`
+  const tenantsQuery = started(queryRows<{ id: string; slug: string; billing_currency: string; tax_country: string | null; tax_rate: string | null }>(db, Prisma.sql`
     SELECT t.id::text, t.slug, t.billing_currency, p.country AS tax_country, p.gst_rate::text AS tax_rate
       FROM tenants t
       LEFT JOIN LATERAL (SELECT country, gst_rate FROM tenant_tax_profiles
                           WHERE tenant_id = t.id AND effective_from < ${period.end}::timestamptz
                           ORDER BY effective_from DESC LIMIT 1) p ON true
-     WHERE t.id = ANY(${tenantIds}::uuid[])`);
+     WHERE t.id = ANY(${tenantIds}::uuid[])`));
 
-  const deploymentsQuery = started(db.$queryRaw<{ id: string; tenant_id: string; slug: string; subscription_id: string | null; trial_ends_at: Date | null }[]>`
+  const deploymentsQuery = started(queryRows<{ id: string; tenant_id: string; slug: string; subscription_id: string | null; trial_ends_at: Date | null }>(db, Prisma.sql`
     SELECT d.id::text, d.tenant_id::text, d.slug, s.id::text AS subscription_id, s.trial_ends_at
       FROM deployments d
       LEFT JOIN subscriptions s ON s.deployment_id = d.id
@@ -81,14 +82,14 @@ export async function loadTenantBilling(
             OR EXISTS (SELECT 1 FROM llm_usage_events e
                         WHERE e.deployment_id = d.id
                           AND e.occurred_at >= ${period.start}::timestamptz AND e.occurred_at < ${usageEnd}::timestamptz))
-     ORDER BY d.tenant_id, d.slug`);
+     ORDER BY d.tenant_id, d.slug`));
 
   // Segments overlapping the period of the tenants' subscriptions: exactly the subscriptions of the
   // deployments above that have any (a deployment listed for its LLM usage alone has none).
-  const segmentsQuery = started(db.$queryRaw<
-    { subscription_id: string; plan_version_id: string; plan_code: string; version: number; base_price_minor: bigint; status: SubscriptionStatus; valid_from: Date; valid_to: Date | null }[]
-  >`
-    SELECT seg.subscription_id::text, seg.plan_version_id::text, p.code AS plan_code, pv.version, pv.base_price_minor,
+  const segmentsQuery = started(queryRows<
+    { subscription_id: string; plan_version_id: string; plan_code: string; version: number; base_price_minor: string; status: SubscriptionStatus; valid_from: Date; valid_to: Date | null }
+  >(db, Prisma.sql`
+    SELECT seg.subscription_id::text, seg.plan_version_id::text, p.code AS plan_code, pv.version, pv.base_price_minor::text,
            seg.status::text AS status, seg.valid_from, seg.valid_to
       FROM deployments d
       JOIN subscriptions s ON s.deployment_id = d.id
@@ -99,24 +100,24 @@ export async function loadTenantBilling(
        AND (${onlyDeployment}::uuid IS NULL OR d.id = ${onlyDeployment}::uuid)
        AND seg.valid_from < ${period.end}::timestamptz
        AND (seg.valid_to IS NULL OR seg.valid_to > ${period.start}::timestamptz)
-     ORDER BY seg.subscription_id, seg.valid_from`);
+     ORDER BY seg.subscription_id, seg.valid_from`));
   const allowancesQuery = segmentsQuery.then((segments) =>
-    db.$queryRaw<{ plan_version_id: string; resource_kind: string; included_hours: bigint; overage_unit_price: string }[]>`
-      SELECT plan_version_id::text, resource_kind, included_hours, overage_unit_price::text
-        FROM plan_version_allowances WHERE plan_version_id = ANY(${[...new Set(segments.map((s) => s.plan_version_id))]}::uuid[])`,
+    queryRows<{ plan_version_id: string; resource_kind: string; included_hours: string; overage_unit_price: string }>(db, Prisma.sql`
+      SELECT plan_version_id::text, resource_kind, included_hours::text, overage_unit_price::text
+        FROM plan_version_allowances WHERE plan_version_id = ANY(${[...new Set(segments.map((s) => s.plan_version_id))]}::uuid[])`),
   );
 
-  const addonsQuery = started(db.$queryRaw<
-    { id: string; subscription_id: string; addon_code: string; addon_name: string; unit_price_minor: bigint; quantity: number; attached_at: Date; detached_at: Date | null }[]
-  >`
-    SELECT a.id::text, a.subscription_id::text, a.addon_code, a.addon_name, a.unit_price_minor, a.quantity, a.attached_at, a.detached_at
+  const addonsQuery = started(queryRows<
+    { id: string; subscription_id: string; addon_code: string; addon_name: string; unit_price_minor: string; quantity: number; attached_at: Date; detached_at: Date | null }
+  >(db, Prisma.sql`
+    SELECT a.id::text, a.subscription_id::text, a.addon_code, a.addon_name, a.unit_price_minor::text, a.quantity, a.attached_at, a.detached_at
       FROM deployments d
       JOIN subscriptions s ON s.deployment_id = d.id
       JOIN subscription_addons a ON a.subscription_id = s.id
      WHERE d.tenant_id = ANY(${tenantIds}::uuid[])
        AND (${onlyDeployment}::uuid IS NULL OR d.id = ${onlyDeployment}::uuid)
        AND a.attached_at < ${period.end}::timestamptz
-       AND (a.detached_at IS NULL OR a.detached_at > ${period.start}::timestamptz)`);
+       AND (a.detached_at IS NULL OR a.detached_at > ${period.start}::timestamptz)`));
 
   const hoursQuery = deploymentsQuery.then((deployments) => resourceHoursByDeployment(db, deployments.map((d) => d.id), { from: period.start, to: usageEnd }));
 
@@ -125,12 +126,12 @@ export async function loadTenantBilling(
   // (a chunk of 500 tenants among 10,000 with 1,000,000 events: ~50,000 rows; per-deployment index
   // scans of a join from deployments measured slower: they visit the same heap pages again.)
   const llmQuery = deploymentsQuery.then(
-    (deployments) => db.$queryRaw<{ deployment_id: string; event_count: number; charge_sum: string }[]>`
+    (deployments) => queryRows<{ deployment_id: string; event_count: number; charge_sum: string }>(db, Prisma.sql`
       SELECT deployment_id::text, COUNT(*)::int AS event_count, SUM(charge)::text AS charge_sum
         FROM llm_usage_events
        WHERE deployment_id = ANY(${deployments.map((d) => d.id)}::uuid[])
          AND occurred_at >= ${period.start}::timestamptz AND occurred_at < ${usageEnd}::timestamptz
-       GROUP BY deployment_id`,
+       GROUP BY deployment_id`),
   );
 
   const [tenants, deployments, segments, allowances, addons, hours, llm] = await Promise.all([

@@ -1,7 +1,8 @@
 // Resource hours per deployment and resource kind in a period, aggregated in the database.
 // Each resource contributes the overlap of [created_at, deleted_at) with [from, to), and a started
 // hour counts as a full hour (as the provider bills), so the overlap is rounded UP per resource.
-import type { Db } from '../platform/database.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { queryRows, type Db } from '../platform/database.ts';
 
 export interface ResourceHours {
   deploymentId: string;
@@ -19,17 +20,17 @@ export async function resourceHoursByDeployment(
   range: { from: Date; to: Date },
 ): Promise<ResourceHours[]> {
   if (deploymentIds.length === 0 || range.to <= range.from) return [];
-  const rows = await db.$queryRaw<{ deployment_id: string; kind: string; hours: bigint; resource_count: number }[]>`
+  const rows = await queryRows<{ deployment_id: string; kind: string; hours: string; resource_count: number }>(db, Prisma.sql`
     SELECT r.deployment_id::text AS deployment_id,
            r.kind,
            SUM(CEIL(EXTRACT(EPOCH FROM (LEAST(COALESCE(r.deleted_at, ${range.to}::timestamptz), ${range.to}::timestamptz)
-                                      - GREATEST(r.created_at, ${range.from}::timestamptz))) / 3600))::bigint AS hours,
+                                      - GREATEST(r.created_at, ${range.from}::timestamptz))) / 3600))::bigint::text AS hours,
            COUNT(*)::int AS resource_count
       FROM cloud_resources r
      WHERE r.deployment_id = ANY(${deploymentIds}::uuid[])
        AND r.created_at < ${range.to}::timestamptz
        AND (r.deleted_at IS NULL OR r.deleted_at > ${range.from}::timestamptz)
      GROUP BY r.deployment_id, r.kind
-     ORDER BY r.deployment_id, r.kind`;
+     ORDER BY r.deployment_id, r.kind`);
   return rows.map((r) => ({ deploymentId: r.deployment_id, resourceKind: r.kind, hours: BigInt(r.hours), resourceCount: r.resource_count }));
 }
