@@ -6,7 +6,8 @@ import { fromPrisma, type PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import { subMonths } from 'date-fns';
 import { utc } from '@date-fns/utc';
-import type { PrismaClient, Tx } from '../platform/database.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import type { PrismaClient, Sql, Tx } from '../platform/database.ts';
 import type { MonthCloseRun } from '../generated/prisma/client.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { QUEUES } from '../../jobs/catalog.ts';
@@ -288,10 +289,10 @@ export async function executeChunk(deps: RunDeps, runId: string, chunkNo: number
     await deps.prisma.monthCloseChunk.update({ where: { runId_chunkNo: { runId, chunkNo } }, data: { attempts: { increment: 1 } } });
     const stopHeartbeat = startHeartbeat(deps.prisma, runId, deps.heartbeatMs ?? HEARTBEAT_MS, deps.logger);
     try {
-      const record = async (db: Tx | PrismaClient, outcomes: ChunkOutcomes) =>
-        (await db.$executeRaw`
+      const record = async (sql: Sql, outcomes: ChunkOutcomes) =>
+        (await sql.execute(Prisma.sql`
           UPDATE month_close_chunks SET status = 'done', summary = ${JSON.stringify(outcomes)}::jsonb, finished_at = now()
-           WHERE run_id = ${runId}::uuid AND chunk_no = ${chunkNo} AND status <> 'done'`) === 1;
+           WHERE run_id = ${runId}::uuid AND chunk_no = ${chunkNo} AND status <> 'done'`)) === 1;
       await closeChunk(
         { prisma: deps.prisma, now: deps.now, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.receivables ? { receivables: deps.receivables } : {}) },
         runOptions(run),

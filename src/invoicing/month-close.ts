@@ -10,7 +10,8 @@
 import type { Logger } from 'pino';
 import { addDays } from 'date-fns';
 import { utc } from '@date-fns/utc';
-import type { PrismaClient, Tx } from '../platform/database.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { inPgTransaction, sqlOf, type PrismaClient, type Sql, type Tx } from '../platform/database.ts';
 import { config } from '../platform/config.ts';
 import { ValidationError } from '../platform/errors.ts';
 import { moneyJson, type MoneyJson } from '../money/money.ts';
@@ -275,7 +276,7 @@ function emptyOutcomes(dryRun: boolean): ChunkOutcomes {
  * Called inside the chunk's transaction with its outcomes (the fan-out records the chunk as done in
  * the same commit as its invoices). Returning false rolls the chunk back: someone else did it.
  */
-export type ChunkRecorder = (db: Tx | PrismaClient, outcomes: ChunkOutcomes) => Promise<boolean>;
+export type ChunkRecorder = (sql: Sql, outcomes: ChunkOutcomes) => Promise<boolean>;
 
 /**
  * Closes a chunk of tenants (hundreds): loads their inputs with a fixed number of queries, computes
@@ -294,7 +295,7 @@ export async function closeChunk(deps: MonthCloseDeps, options: MonthCloseOption
     deps.logger?.error({ err: error, tenantId, period: period.key }, 'month close failed for tenant');
   };
 
-  const existing = await liveInvoices(prisma, tenantIds, period);
+  const existing = await liveInvoices(sqlOf(prisma), tenantIds, period);
   // Without force an existing invoice is skipped before anything is computed for it.
   const toCompute = recompute ? tenantIds : tenantIds.filter((t) => !existing.has(t));
   outcomes.skipped += tenantIds.length - toCompute.length;
@@ -302,7 +303,7 @@ export async function closeChunk(deps: MonthCloseDeps, options: MonthCloseOption
   const billing = await loadChunkBilling(prisma, toCompute, period, failed, unloadable);
 
   if (options.dryRun) {
-    const stored = await linesOf(prisma, [...existing.values()].map((e) => e.id));
+    const stored = await linesOf(sqlOf(prisma), [...existing.values()].map((e) => e.id));
     for (const tenantId of toCompute.filter((t) => !unloadable.has(t))) {
       const tenantBilling = billing.get(tenantId);
       try {
@@ -314,7 +315,7 @@ export async function closeChunk(deps: MonthCloseDeps, options: MonthCloseOption
         failed(tenantId, tenantBilling?.slug ?? null, error);
       }
     }
-    if (record) await record(prisma, outcomes);
+    if (record) await record(sqlOf(prisma), outcomes);
     return outcomes;
   }
 
@@ -331,17 +332,21 @@ export async function closeChunk(deps: MonthCloseDeps, options: MonthCloseOption
     }
   }
 
+  const write = async (sql: Sql, tx: Tx | null) => {
+    const chunkOutcomes = structuredClone(outcomes);
+    await writeChunk(sql, tx, quoted, chunkOutcomes);
+    if (record && !(await record(sql, chunkOutcomes))) throw new ChunkAlreadyRecorded();
+    return chunkOutcomes;
+  };
   try {
-    const written = await prisma.$transaction(
-      async (tx) => {
-        const chunkOutcomes = structuredClone(outcomes);
-        await writeChunk(tx, quoted, chunkOutcomes);
-        if (record && !(await record(tx, chunkOutcomes))) throw new ChunkAlreadyRecorded();
-        return chunkOutcomes;
-      },
-      { timeout: 300_000, maxWait: 60_000 },
-    );
-    return written;
+    // On a node-postgres connection when every tenant takes a set-based path (the common case);
+    // in a Prisma transaction when one needs the single-tenant code (a note, a reissue).
+    const fast = await inPgTransaction(prisma, (sql) => write(sql, null)).catch((error: unknown) => {
+      if (error instanceof NeedsPrismaTransaction) return undefined;
+      throw error;
+    });
+    if (fast) return fast.value;
+    return await prisma.$transaction((tx) => write(sqlOf(tx), tx), { timeout: 300_000, maxWait: 60_000 });
   } catch (error) {
     if (error instanceof ChunkAlreadyRecorded) throw error;
     deps.logger?.warn({ err: error, period: period.key, tenants: quoted.length }, 'chunk write failed; writing its tenants one by one');
@@ -357,7 +362,7 @@ export async function closeChunk(deps: MonthCloseDeps, options: MonthCloseOption
       failed(args.billing.tenantId, args.billing.slug, error);
     }
   }
-  if (record && !(await record(prisma, outcomes))) throw new ChunkAlreadyRecorded();
+  if (record && !(await record(sqlOf(prisma), outcomes))) throw new ChunkAlreadyRecorded();
   return outcomes;
 }
 
@@ -389,6 +394,9 @@ async function loadChunkBilling(
     return billing;
   }
 }
+
+/** A chunk on a node-postgres connection met a tenant that needs the Prisma code: it is written again in a Prisma transaction. */
+class NeedsPrismaTransaction extends Error {}
 
 /** A re-delivered chunk whose outcomes another delivery already recorded. */
 export class ChunkAlreadyRecorded extends Error {
@@ -456,42 +464,45 @@ async function lateUsage(prisma: PrismaClient, period: Period, tenantId: string 
   return rows;
 }
 
-const INVOICE_COLUMNS = 'id::text, tenant_id::text, status::text AS status, revision, last_run_id::text, subtotal_minor, tax_minor, total_minor, inputs_hash, created_at';
-
 /** Per tenant, its live invoice for the period, or else its latest void one. */
-async function liveInvoices(db: PrismaClient | Tx, tenantIds: string[], period: Period): Promise<Map<string, ExistingInvoice>> {
-  const rows = await db.$queryRawUnsafe<ExistingInvoice[]>(
-    `SELECT DISTINCT ON (tenant_id) ${INVOICE_COLUMNS}
-       FROM tenant_invoices WHERE tenant_id = ANY($1::uuid[]) AND period_start = $2::timestamptz
-      ORDER BY tenant_id, (status = 'void'), created_at DESC`,
-    tenantIds,
-    period.start,
+async function liveInvoices(sql: Sql, tenantIds: string[], period: Period): Promise<Map<string, ExistingInvoice>> {
+  type Row = Omit<ExistingInvoice, 'subtotal_minor' | 'tax_minor' | 'total_minor'> & { subtotal_minor: string; tax_minor: string; total_minor: string };
+  const rows = await sql.rows<Row>(Prisma.sql`
+    SELECT DISTINCT ON (tenant_id) id::text, tenant_id::text, status::text AS status, revision, last_run_id::text,
+           subtotal_minor::text, tax_minor::text, total_minor::text, inputs_hash, created_at
+      FROM tenant_invoices WHERE tenant_id = ANY(${tenantIds}::uuid[]) AND period_start = ${period.start}::timestamptz
+     ORDER BY tenant_id, (status = 'void'), created_at DESC`);
+  return new Map(
+    rows.map((r) => [r.tenant_id, { ...r, subtotal_minor: BigInt(r.subtotal_minor), tax_minor: BigInt(r.tax_minor), total_minor: BigInt(r.total_minor) }]),
   );
-  return new Map(rows.map((r) => [r.tenant_id, r]));
 }
 
 async function linesOf(
-  db: PrismaClient | Tx,
+  sql: Sql,
   invoiceIds: string[],
   options: { notes?: boolean } = {},
 ): Promise<{ lines: Map<string, StoredLine[]>; notes: Map<string, StoredNoteLine[][]> }> {
   const lines = new Map<string, StoredLine[]>();
   const notes = new Map<string, StoredNoteLine[][]>();
   if (invoiceIds.length === 0) return { lines, notes };
-  const rows = await db.$queryRaw<StoredLine[]>`
-    SELECT invoice_id::text, kind::text AS kind, deployment_id::text, resource_kind, description, quantity::text, unit_price::text, amount_minor, line_no
-      FROM tenant_invoice_lines WHERE invoice_id = ANY(${invoiceIds}::uuid[]) ORDER BY invoice_id, line_no`;
+  const rows = (
+    await sql.rows<Omit<StoredLine, 'amount_minor'> & { amount_minor: string }>(Prisma.sql`
+      SELECT invoice_id::text, kind::text AS kind, deployment_id::text, resource_kind, description, quantity::text, unit_price::text, amount_minor::text, line_no
+        FROM tenant_invoice_lines WHERE invoice_id = ANY(${invoiceIds}::uuid[]) ORDER BY invoice_id, line_no`)
+  ).map((r) => ({ ...r, amount_minor: BigInt(r.amount_minor) }));
   for (const r of rows) {
     const list = lines.get(r.invoice_id);
     if (list) list.push(r);
     else lines.set(r.invoice_id, [r]);
   }
   if (options.notes === false) return { lines, notes };
-  const noteRows = await db.$queryRaw<StoredNoteLine[]>`
-    SELECT n.invoice_id::text, l.note_id::text, l.line_key, l.kind::text AS kind, l.deployment_id::text, l.resource_kind, l.description,
-           l.quantity::text, l.unit_price::text, l.delta_minor AS delta
-      FROM adjustment_notes n JOIN adjustment_note_lines l ON l.note_id = n.id
-     WHERE n.invoice_id = ANY(${invoiceIds}::uuid[]) ORDER BY n.invoice_id, n.issued_at, n.number, l.line_no`;
+  const noteRows = (
+    await sql.rows<Omit<StoredNoteLine, 'delta'> & { delta: string }>(Prisma.sql`
+      SELECT n.invoice_id::text, l.note_id::text, l.line_key, l.kind::text AS kind, l.deployment_id::text, l.resource_kind, l.description,
+             l.quantity::text, l.unit_price::text, l.delta_minor::text AS delta
+        FROM adjustment_notes n JOIN adjustment_note_lines l ON l.note_id = n.id
+       WHERE n.invoice_id = ANY(${invoiceIds}::uuid[]) ORDER BY n.invoice_id, n.issued_at, n.number, l.line_no`)
+  ).map((r) => ({ ...r, delta: BigInt(r.delta) }));
   for (const r of noteRows) {
     const perInvoice = notes.get(r.invoice_id) ?? [];
     const last = perInvoice.at(-1);
@@ -674,16 +685,16 @@ async function insertDraft(tx: Tx, args: WriteArgs, inputs: Record<string, unkno
  * - the rare rest (issued/paid → adjustment note, void → left alone or reissued, an invoice that
  *   appeared since the chunk was read): tenant by tenant, with the single-tenant code.
  */
-async function writeChunk(tx: Tx, quoted: WriteArgs[], outcomes: ChunkOutcomes): Promise<void> {
+async function writeChunk(sql: Sql, tx: Tx | null, quoted: WriteArgs[], outcomes: ChunkOutcomes): Promise<void> {
   if (quoted.length === 0) return;
   const { options, now } = quoted[0]!;
   const { period } = options;
   const scope = options.scope ?? 'all';
   const ids = quoted.map((a) => a.billing.tenantId);
-  await tx.$queryRaw`
+  await sql.rows(Prisma.sql`
     SELECT COUNT(pg_advisory_xact_lock(k))::int AS locked
-      FROM (SELECT hashtextextended('month-close:' || t::text || ':' || ${period.key}, 0) AS k FROM unnest(${ids}::uuid[]) t ORDER BY 1) keys`;
-  const existing = await liveInvoices(tx, ids, period);
+      FROM (SELECT hashtextextended('month-close:' || t::text || ':' || ${period.key}, 0) AS k FROM unnest(${ids}::uuid[]) t ORDER BY 1) keys`);
+  const existing = await liveInvoices(sql, ids, period);
 
   const inserts: { args: WriteArgs; inputs: string; hash: string }[] = [];
   const drafts: { args: WriteArgs; invoice: ExistingInvoice; inputs: string; hash: string }[] = [];
@@ -698,9 +709,10 @@ async function writeChunk(tx: Tx, quoted: WriteArgs[], outcomes: ChunkOutcomes):
       drafts.push({ args, invoice, inputs: json, hash });
     } else rare.push(args);
   }
+  if (rare.length > 0 && !tx) throw new NeedsPrismaTransaction();
 
   if (inserts.length > 0) {
-    const created = await insertDrafts(tx, inserts, options, now);
+    const created = await insertDrafts(sql, inserts, options, now);
     // Under the locks nobody else can have written these: a miss means something is wrong, so the
     // chunk rolls back and is retried tenant by tenant.
     if (created.size !== inserts.length) throw new Error(`${inserts.length - created.size} invoice(s) of the chunk were not inserted`);
@@ -711,10 +723,10 @@ async function writeChunk(tx: Tx, quoted: WriteArgs[], outcomes: ChunkOutcomes):
     // Issuing or voiding a draft locks its row, not the close's key: lock the drafts and keep the
     // ones that are still drafts; any other goes the single-tenant way.
     const stillDraft = new Set(
-      (await tx.$queryRaw<{ id: string }[]>`
-        SELECT id::text FROM tenant_invoices WHERE id = ANY(${drafts.map((d) => d.invoice.id)}::uuid[]) AND status = 'draft' ORDER BY id FOR UPDATE`).map((r) => r.id),
+      (await sql.rows<{ id: string }>(Prisma.sql`
+        SELECT id::text FROM tenant_invoices WHERE id = ANY(${drafts.map((d) => d.invoice.id)}::uuid[]) AND status = 'draft' ORDER BY id FOR UPDATE`)).map((r) => r.id),
     );
-    const { lines } = await linesOf(tx, [...stillDraft], { notes: false });
+    const { lines } = await linesOf(sql, [...stillDraft], { notes: false });
     const changed: typeof drafts = [];
     for (const d of drafts) {
       if (!stillDraft.has(d.invoice.id)) rare.push(d.args);
@@ -724,13 +736,14 @@ async function writeChunk(tx: Tx, quoted: WriteArgs[], outcomes: ChunkOutcomes):
       else changed.push(d);
     }
     if (changed.length > 0) {
-      await regenerateDrafts(tx, changed, options, now);
+      await regenerateDrafts(sql, changed, options, now);
       outcomes.regenerated += changed.length;
     }
   }
 
+  if (rare.length > 0 && !tx) throw new NeedsPrismaTransaction();
   for (const args of rare) {
-    const outcome = await writeTenantLocked(tx, args);
+    const outcome = await writeTenantLocked(tx!, args);
     count(outcomes, outcome.kind);
     if (outcome.note) outcomes.adjustment_notes.push({ tenant_id: args.billing.tenantId, tenant_slug: args.billing.slug, invoice_id: outcome.invoiceId, ...outcome.note });
   }
@@ -741,74 +754,85 @@ function sameAmounts(previous: { amount_minor: bigint; description: string }[], 
 }
 
 /**
- * Many JSON documents as ONE JSON array text, read back with jsonb_array_elements WITH ORDINALITY:
- * as a text[] parameter every document's quotes would be escaped element by element.
+ * A chunk's rows go to PostgreSQL as ONE JSON text each (read back with json_to_recordset), not as
+ * parallel array parameters: node-postgres escapes every array element in JavaScript, and
+ * PostgreSQL parses one JSON text faster than nine arrays. The stored inputs are already JSON and
+ * are spliced in as they are. Amounts travel as strings (JSON has no 64-bit integers).
  */
-function jsonArray(documents: string[]): string {
-  return `[${documents.join(',')}]`;
+function invoicesJson(items: { owner: string; args: WriteArgs; inputs: string; hash: string }[]): string {
+  return `[${items
+    .map(
+      ({ owner, args, inputs, hash }) =>
+        `{"owner":${JSON.stringify(owner)},"currency":${JSON.stringify(args.quote.currency)},"tax_rate":${JSON.stringify(args.billing.input.tax.rate)},` +
+        `"subtotal_minor":"${args.quote.subtotalMinor}","tax_minor":"${args.quote.taxMinor}","total_minor":"${args.quote.totalMinor}",` +
+        `"inputs_hash":"${hash}","llm_event_count":${args.billing.llmEventCount},"inputs":${inputs}}`,
+    )
+    .join(',')}]`;
 }
 
-/** Quote lines of many invoices as parallel arrays for unnest (owner = tenant id or invoice id). */
-function lineArrays(items: { owner: string; lines: QuoteLine[] }[]) {
-  const rows = items.flatMap(({ owner, lines }) => lines.map((l, i) => ({ owner, lineNo: i + 1, l })));
-  return {
-    owner: rows.map((r) => r.owner),
-    lineNo: rows.map((r) => r.lineNo),
-    kind: rows.map((r) => r.l.kind),
-    deploymentId: rows.map((r) => r.l.deploymentId),
-    resourceKind: rows.map((r) => r.l.resourceKind),
-    description: rows.map((r) => r.l.description),
-    quantity: rows.map((r) => r.l.quantity),
-    unitPrice: rows.map((r) => r.l.unitPrice),
-    amountMinor: rows.map((r) => r.l.amountMinor),
-  };
+/** Quote lines of many invoices (owner = tenant id or invoice id), numbered from 1 per owner. */
+function linesJson(items: { owner: string; lines: QuoteLine[] }[]): string {
+  const rows: unknown[] = [];
+  for (const { owner, lines } of items) {
+    lines.forEach((l, i) =>
+      rows.push({
+        owner,
+        line_no: i + 1,
+        kind: l.kind,
+        deployment_id: l.deploymentId,
+        resource_kind: l.resourceKind,
+        description: l.description,
+        quantity: l.quantity,
+        unit_price: l.unitPrice,
+        amount_minor: l.amountMinor.toString(),
+      }),
+    );
+  }
+  return JSON.stringify(rows);
 }
+
+const INVOICE_RECORD = Prisma.sql`owner uuid, currency text, tax_rate numeric, subtotal_minor bigint, tax_minor bigint, total_minor bigint,
+                                  inputs_hash text, llm_event_count int, inputs jsonb`;
+const LINE_RECORD = Prisma.sql`owner uuid, line_no int, kind text, deployment_id uuid, resource_kind text, description text,
+                               quantity numeric, unit_price numeric, amount_minor bigint`;
 
 /** New drafts, their lines and their first status rows for many tenants, in one statement. Returns the tenants written. */
-async function insertDrafts(tx: Tx, items: { args: WriteArgs; inputs: string; hash: string }[], options: MonthCloseOptions, now: Date): Promise<Set<string>> {
+async function insertDrafts(sql: Sql, items: { args: WriteArgs; inputs: string; hash: string }[], options: MonthCloseOptions, now: Date): Promise<Set<string>> {
   const { period } = options;
-  const l = lineArrays(items.map((i) => ({ owner: i.args.billing.tenantId, lines: i.args.quote.lines })));
-  const rows = await tx.$queryRaw<{ tenant_id: string }[]>`
-    WITH input AS (
-      SELECT * FROM unnest(${items.map((i) => i.args.billing.tenantId)}::uuid[], ${items.map((i) => i.args.quote.currency)}::text[],
-                           ${items.map((i) => i.args.billing.input.tax.rate)}::numeric[], ${items.map((i) => i.args.quote.subtotalMinor)}::bigint[],
-                           ${items.map((i) => i.args.quote.taxMinor)}::bigint[], ${items.map((i) => i.args.quote.totalMinor)}::bigint[],
-                           ${items.map((i) => i.hash)}::text[], ${items.map((i) => i.args.billing.llmEventCount)}::int[])
-             WITH ORDINALITY AS x(tenant_id, currency, tax_rate, subtotal_minor, tax_minor, total_minor, inputs_hash, llm_event_count, ord)
-      JOIN jsonb_array_elements(${jsonArray(items.map((i) => i.inputs))}::jsonb) WITH ORDINALITY AS j(inputs, ord) USING (ord)
-    ), invoice AS (
+  const invoices = invoicesJson(items.map((i) => ({ ...i, owner: i.args.billing.tenantId })));
+  const lines = linesJson(items.map((i) => ({ owner: i.args.billing.tenantId, lines: i.args.quote.lines })));
+  const rows = await sql.rows<{ tenant_id: string }>(Prisma.sql`
+    WITH invoice AS (
       INSERT INTO tenant_invoices (tenant_id, period_start, period_end, status, currency, tax_rate, subtotal_minor, tax_minor, total_minor,
                                    revision, inputs, inputs_hash, llm_event_count, computed_at, last_run_id, created_at, updated_at)
-      SELECT tenant_id, ${period.start}::timestamptz, ${period.end}::timestamptz, 'draft', currency, tax_rate, subtotal_minor, tax_minor, total_minor,
-             1, inputs, inputs_hash, llm_event_count, ${now}::timestamptz, ${options.runId}::uuid, ${now}::timestamptz, ${now}::timestamptz
-        FROM input
+      SELECT x.owner, ${period.start}::timestamptz, ${period.end}::timestamptz, 'draft', x.currency, x.tax_rate, x.subtotal_minor, x.tax_minor, x.total_minor,
+             1, x.inputs, x.inputs_hash, x.llm_event_count, ${now}::timestamptz, ${options.runId}::uuid, ${now}::timestamptz, ${now}::timestamptz
+        FROM json_to_recordset(${invoices}::json) AS x(${INVOICE_RECORD})
       ON CONFLICT (tenant_id, period_start) WHERE status <> 'void' DO NOTHING
       RETURNING id, tenant_id
     ), inserted_lines AS (
       INSERT INTO tenant_invoice_lines (invoice_id, line_no, kind, deployment_id, resource_kind, description, quantity, unit_price, amount_minor)
       SELECT invoice.id, l.line_no, l.kind::invoice_line_kind, l.deployment_id, l.resource_kind, l.description, l.quantity, l.unit_price, l.amount_minor
-        FROM unnest(${l.owner}::uuid[], ${l.lineNo}::int[], ${l.kind}::text[], ${l.deploymentId}::uuid[], ${l.resourceKind}::text[], ${l.description}::text[],
-                    ${l.quantity}::numeric[], ${l.unitPrice}::numeric[], ${l.amountMinor}::bigint[])
-             AS l(tenant_id, line_no, kind, deployment_id, resource_kind, description, quantity, unit_price, amount_minor)
-        JOIN invoice ON invoice.tenant_id = l.tenant_id
+        FROM json_to_recordset(${lines}::json) AS l(${LINE_RECORD})
+        JOIN invoice ON invoice.tenant_id = l.owner
     ), first_status AS (
       INSERT INTO invoice_status_changes (invoice_id, from_status, to_status, actor, reason, at)
       SELECT invoice.id, NULL, 'draft', ${options.requestedBy}, 'month close', ${now}::timestamptz FROM invoice
     )
-    SELECT tenant_id::text FROM invoice`;
+    SELECT tenant_id::text FROM invoice`);
   return new Set(rows.map((r) => r.tenant_id));
 }
 
 /** Changed drafts recomputed in place, as new revisions, with four set-based statements. */
 async function regenerateDrafts(
-  tx: Tx,
+  sql: Sql,
   items: { args: WriteArgs; invoice: ExistingInvoice; inputs: string; hash: string }[],
   options: MonthCloseOptions,
   now: Date,
 ): Promise<void> {
   const ids = items.map((i) => i.invoice.id);
   // The revision keeps the lines it replaces, in the shape lineJson gives them.
-  await tx.$executeRaw`
+  await sql.execute(Prisma.sql`
     INSERT INTO invoice_revisions (invoice_id, revision, previous_lines, previous_subtotal_minor, previous_tax_minor, previous_total_minor,
                                    previous_inputs_hash, forced_by, reason, forced_at)
     SELECT i.id, i.revision + 1,
@@ -817,27 +841,19 @@ async function regenerateDrafts(
                                                          'unit_price', trim_scale(l.unit_price)::text, 'amount_minor', l.amount_minor::text) ORDER BY l.line_no)
                        FROM tenant_invoice_lines l WHERE l.invoice_id = i.id), '[]'::jsonb),
            i.subtotal_minor, i.tax_minor, i.total_minor, i.inputs_hash, ${options.requestedBy}, ${options.reason}, ${now}::timestamptz
-      FROM tenant_invoices i WHERE i.id = ANY(${ids}::uuid[])`;
-  await tx.$executeRaw`DELETE FROM tenant_invoice_lines WHERE invoice_id = ANY(${ids}::uuid[])`;
-  const l = lineArrays(items.map((i) => ({ owner: i.invoice.id, lines: i.args.quote.lines })));
-  await tx.$executeRaw`
+      FROM tenant_invoices i WHERE i.id = ANY(${ids}::uuid[])`);
+  await sql.execute(Prisma.sql`DELETE FROM tenant_invoice_lines WHERE invoice_id = ANY(${ids}::uuid[])`);
+  await sql.execute(Prisma.sql`
     INSERT INTO tenant_invoice_lines (invoice_id, line_no, kind, deployment_id, resource_kind, description, quantity, unit_price, amount_minor)
-    SELECT l.invoice_id, l.line_no, l.kind::invoice_line_kind, l.deployment_id, l.resource_kind, l.description, l.quantity, l.unit_price, l.amount_minor
-      FROM unnest(${l.owner}::uuid[], ${l.lineNo}::int[], ${l.kind}::text[], ${l.deploymentId}::uuid[], ${l.resourceKind}::text[], ${l.description}::text[],
-                  ${l.quantity}::numeric[], ${l.unitPrice}::numeric[], ${l.amountMinor}::bigint[])
-           AS l(invoice_id, line_no, kind, deployment_id, resource_kind, description, quantity, unit_price, amount_minor)`;
-  await tx.$executeRaw`
+    SELECT l.owner, l.line_no, l.kind::invoice_line_kind, l.deployment_id, l.resource_kind, l.description, l.quantity, l.unit_price, l.amount_minor
+      FROM json_to_recordset(${linesJson(items.map((i) => ({ owner: i.invoice.id, lines: i.args.quote.lines })))}::json) AS l(${LINE_RECORD})`);
+  await sql.execute(Prisma.sql`
     UPDATE tenant_invoices i
        SET currency = x.currency, tax_rate = x.tax_rate, subtotal_minor = x.subtotal_minor, tax_minor = x.tax_minor, total_minor = x.total_minor,
            revision = i.revision + 1, inputs = x.inputs, inputs_hash = x.inputs_hash, llm_event_count = x.llm_event_count,
            computed_at = ${now}::timestamptz, last_run_id = ${options.runId}::uuid, updated_at = ${now}::timestamptz
-      FROM (SELECT * FROM unnest(${ids}::uuid[], ${items.map((i) => i.args.quote.currency)}::text[], ${items.map((i) => i.args.billing.input.tax.rate)}::numeric[],
-                                 ${items.map((i) => i.args.quote.subtotalMinor)}::bigint[], ${items.map((i) => i.args.quote.taxMinor)}::bigint[],
-                                 ${items.map((i) => i.args.quote.totalMinor)}::bigint[],
-                                 ${items.map((i) => i.hash)}::text[], ${items.map((i) => i.args.billing.llmEventCount)}::int[])
-                          WITH ORDINALITY AS y(id, currency, tax_rate, subtotal_minor, tax_minor, total_minor, inputs_hash, llm_event_count, ord)
-              JOIN jsonb_array_elements(${jsonArray(items.map((i) => i.inputs))}::jsonb) WITH ORDINALITY AS j(inputs, ord) USING (ord)) x
-     WHERE i.id = x.id`;
+      FROM json_to_recordset(${invoicesJson(items.map((i) => ({ ...i, owner: i.invoice.id })))}::json) AS x(${INVOICE_RECORD})
+     WHERE i.id = x.owner`);
 }
 
 async function writeTenantInvoice(prisma: PrismaClient, args: WriteArgs): Promise<WriteOutcome> {
@@ -864,7 +880,7 @@ async function writeTenantLocked(tx: Tx, args: WriteArgs): Promise<WriteOutcome>
     if (created) return { kind: 'created', invoiceId: created };
   }
 
-  const existing = (await liveInvoices(tx, [billing.tenantId], period)).get(billing.tenantId);
+  const existing = (await liveInvoices(sqlOf(tx), [billing.tenantId], period)).get(billing.tenantId);
   if (!existing) throw new Error('invoice vanished while locked');
   await tx.$executeRaw`SELECT 1 FROM tenant_invoices WHERE id = ${existing.id}::uuid FOR UPDATE`;
 
@@ -938,7 +954,7 @@ async function adjustIssuedInvoice(tx: Tx, args: WriteArgs, existing: ExistingIn
   const sameRun = await tx.adjustmentNote.findFirst({ where: { invoiceId: existing.id, runId: options.runId } });
   if (sameRun) return { kind: 'adjusted', invoiceId: existing.id, note: { note_id: sameRun.id, number: sameRun.number, total_delta: moneyJson(sameRun.totalDeltaMinor, currency) } };
 
-  const { lines, notes } = await linesOf(tx, [existing.id]);
+  const { lines, notes } = await linesOf(sqlOf(tx), [existing.id]);
   const adjustment = adjustmentFor(effectiveLines(billedLines(lines.get(existing.id) ?? []), notes.get(existing.id) ?? []), quote, billing.input.tax.rate);
   if (!adjustment) return { kind: 'unchanged', invoiceId: existing.id };
   if (!options.reason) throw new ValidationError({ field: 'reason', message: 'an adjustment note needs a reason' });
