@@ -1,46 +1,34 @@
 // Two worker processes (real child processes, real pg-boss) share one month close: every tenant is
 // invoiced exactly once, and the chunk of a worker killed with SIGKILL mid-close is failed by its
 // stopped heartbeat and finished by the other worker within the heartbeat window.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createQueues, QUEUES } from '../../jobs/catalog.ts';
 import { enqueueRun } from '../../src/invoicing/month-close-runs.ts';
 import { parsePeriod } from '../../src/invoicing/period.ts';
 import { startBoss, type PgBoss } from '../../src/platform/queue.ts';
+import { startWorkerProcess as startWorker } from '../../scripts/lib/worker-processes.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { seedPilot } from '../support/seed.ts';
 import { waitFor } from '../support/wait.ts';
 
 const db = useTestDatabase();
-const script = fileURLToPath(new URL('../support/worker-process.ts', import.meta.url));
 const april = parsePeriod('2026-04');
 const children: ChildProcess[] = [];
 let boss: PgBoss;
 
-function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [script], {
-    env: {
-      ...process.env,
-      DATABASE_URL: db().url,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      MONTH_CLOSE_CHUNK_SIZE: '3',
-      WORKER_CONCURRENCY: '1',
-      TEST_NOW: '2026-05-02T00:00:00Z',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function startWorkerProcess(): Promise<ChildProcess> {
+  const child = await startWorker({
+    DATABASE_URL: db().url,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    MONTH_CLOSE_CHUNK_SIZE: '3',
+    WORKER_CONCURRENCY: '1',
+    WORKER_NOW: '2026-05-02T00:00:00Z',
   });
   children.push(child);
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready: ${err}`)));
-  });
+  return child;
 }
 
 beforeAll(async () => {
