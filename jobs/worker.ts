@@ -43,14 +43,18 @@ export async function startWorkers(deps: JobDeps, options: StartWorkersOptions =
   await createQueues(deps.boss);
   const log = deps.logger.child({ component: 'worker' });
 
-  await deps.boss.work(QUEUES.monthClose, { includeMetadata: true, batchSize: 1, localConcurrency: deps.config.WORKER_CONCURRENCY }, async ([job]) => {
+  // The close polls at pg-boss's minimum: a slot that finished a chunk fetches the next at once
+  // (a chunk outlasts the interval) and a rollup asked for through the API starts within 0.5 s,
+  // where the default 2 s wait came between every plan and its chunks.
+  const closePolling = { pollingIntervalSeconds: Math.min(options.pollingIntervalSeconds ?? 0.5, 0.5) };
+  await deps.boss.work(QUEUES.monthClose, { includeMetadata: true, batchSize: 1, localConcurrency: deps.config.WORKER_CONCURRENCY, ...closePolling }, async ([job]) => {
     if (!job) return;
     return handleMonthClose({ ...deps, logger: log }, job);
   });
   // Chunks: every worker process takes them; pg-boss refreshes each job's heartbeat while it runs.
   await deps.boss.work(
     QUEUES.monthCloseChunk,
-    { includeMetadata: true, batchSize: 1, localConcurrency: deps.config.WORKER_CONCURRENCY, ...(options.pollingIntervalSeconds ? { pollingIntervalSeconds: options.pollingIntervalSeconds } : {}) },
+    { includeMetadata: true, batchSize: 1, localConcurrency: deps.config.WORKER_CONCURRENCY, ...closePolling },
     async ([job]) => {
       if (!job) return;
       return handleMonthCloseChunk({ ...deps, logger: log }, job);
