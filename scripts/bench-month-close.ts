@@ -1,4 +1,4 @@
-// npm run bench:month-close -- [--tenants 10000] [--deployments-per-tenant 3] [--events 1000000] [--keep]
+// npm run bench:month-close -- [--tenants 10000] [--deployments-per-tenant 3] [--events 1000000] [--workers 1,2] [--keep]
 // Seeds a fresh database set-based with a realistic April 2026: three plans with two versions
 // each, plan changes, pauses, cancellations, trials ending and deployments starting inside the
 // month, add-ons attached and detached mid-month, resources created and deleted inside the month
@@ -9,10 +9,18 @@
 // and a BASELINE: one hand-written SQL statement, written from the rules in the README (not from
 // the project's code), that computes every tenant's subtotal, tax and total into a scratch table.
 // Every invoice total must equal the baseline's to the cent (after the close and after the forced
-// re-run), or the bench prints the first differences and exits 1. Prints one JSON line.
+// re-run), or the bench prints the first differences and exits 1. Then, for each count in --workers
+// (0 skips it), the same close through the queue as the scheduler runs it: the April invoices are
+// removed, N worker processes (scripts/lib/worker-process.ts, WORKER_CONCURRENCY 2 each) are started
+// and ready, and the time runs from queueing the run to its completion, checked against the baseline
+// again. Prints one JSON line.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { createRun, executeRun } from '../src/invoicing/month-close-runs.ts';
+import { pino } from 'pino';
+import { createQueues } from '../jobs/catalog.ts';
+import { createRun, enqueueRun, executeRun } from '../src/invoicing/month-close-runs.ts';
+import { startBoss } from '../src/platform/queue.ts';
+import { startWorkerProcess, stopWorkerProcess } from './lib/worker-processes.ts';
 import { parsePeriod } from '../src/invoicing/period.ts';
 import { freshBenchDatabase, peakRssMb, round } from './lib/bench.ts';
 
@@ -21,9 +29,15 @@ const { values } = parseArgs({
     tenants: { type: 'string', default: '10000' },
     'deployments-per-tenant': { type: 'string', default: '3' },
     events: { type: 'string', default: '1000000' },
+    workers: { type: 'string', default: '1,2' },
     keep: { type: 'boolean', default: false },
   },
 });
+const WORKER_COUNTS = values.workers.split(',').map((w) => w.trim()).filter((w) => w !== '' && w !== '0');
+if (WORKER_COUNTS.some((w) => !/^\d+$/.test(w) || Number(w) > 8)) {
+  console.error('--workers must be a comma-separated list of worker counts from 1 to 8 (0 skips the queued close)');
+  process.exit(2);
+}
 const int = (name: 'tenants' | 'deployments-per-tenant' | 'events', min: number): number => {
   const raw = values[name];
   if (!/^\d+$/.test(raw) || Number(raw) < min) {
@@ -221,6 +235,39 @@ async function close(options: { force?: boolean; dryRun?: boolean }): Promise<Re
   const runId = await createRun(prisma, { period: april, trigger: 'cli', requestedBy: 'bench', reason: 'bench', ...options }, 'running');
   return (await executeRun({ prisma, now }, runId)) as unknown as Record<string, unknown>;
 }
+/**
+ * The close as the scheduler runs it: queued (one job), planned into chunk jobs, and written by
+ * `workers` separate worker processes. Times from queueing to the run's completion, the workers
+ * already started (their start-up is not the close's).
+ */
+async function queuedClose(workers: number): Promise<{ seconds: number; summary: Record<string, unknown> }> {
+  // Back to no April invoices (TRUNCATE: this bench database only).
+  await sql('TRUNCATE tenant_invoices, month_close_chunks CASCADE');
+  const children = await Promise.all(
+    Array.from({ length: workers }, () =>
+      startWorkerProcess({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', WORKER_NOW: now.toISOString(), MONTH_CLOSE_CHUNK_SIZE: '500', WORKER_CONCURRENCY: '2' }),
+    ),
+  );
+  const boss = await startBoss({ url: db.url, logger: pino({ level: 'silent' }) });
+  try {
+    await createQueues(boss);
+    const started = performance.now();
+    const runId = await enqueueRun(prisma, boss, { period: april, trigger: 'cli', requestedBy: 'bench', reason: 'bench' });
+    if (!runId) throw new Error('the queued close was not queued');
+    for (;;) {
+      const run = await prisma.monthCloseRun.findUniqueOrThrow({ where: { id: runId } });
+      if (run.status === 'failed') throw new Error(`the queued close failed: ${run.error}`);
+      if (run.status === 'completed' || run.status === 'completed_with_failures') {
+        return { seconds: round((performance.now() - started) / 1000, 3), summary: run.summary as Record<string, unknown> };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await boss.stop({ graceful: false, close: true });
+    await Promise.all(children.map(stopWorkerProcess));
+  }
+}
+
 /** The summary's counts that exist (the summary may grow fields): never a hard dependency on its shape. */
 const counts = (s: Record<string, unknown>) => Object.fromEntries(Object.entries(s).filter(([, v]) => typeof v === 'number'));
 
@@ -237,10 +284,17 @@ try {
   const dry = await timed(() => close({ dryRun: true }));
   const forced = await timed(() => close({ force: true }));
   const afterForce = await differences();
+  const queued: Record<string, number> = {};
+  const queuedDifferences: [string, { count: number; first: string[] }][] = [];
+  for (const workers of WORKER_COUNTS) {
+    const result = await queuedClose(Number(workers));
+    queued[`queued_close_${workers}_worker${workers === '1' ? '' : 's'}_seconds`] = result.seconds;
+    queuedDifferences.push([`after the queued close on ${workers} worker(s)`, await differences()]);
+  }
   const [invoiced] = await prisma.$queryRawUnsafe<{ invoices: number; baseline_tenants: number }[]>(
     `SELECT (SELECT count(*)::int FROM tenant_invoices WHERE period_start = '2026-04-01Z') AS invoices, (SELECT count(*)::int FROM bench_baseline) AS baseline_tenants`,
   );
-  for (const [when, d] of [['after the close', afterClose], ['after the forced re-run', afterForce]] as const) {
+  for (const [when, d] of [['after the close', afterClose], ['after the forced re-run', afterForce], ...queuedDifferences] as const) {
     if (d.count > 0) failures.push(`${d.count} invoice(s) differ from the baseline ${when}:\n  ${d.first.join('\n  ')}`);
   }
   console.log(
@@ -257,6 +311,7 @@ try {
       baseline_seconds: baseline.seconds,
       ratio: round(first.seconds / baseline.seconds, 1),
       forced_over_close: round(forced.seconds / first.seconds, 2),
+      ...queued,
       peak_rss_mb: peakRssMb(),
       database_mb: sizes!.db_mb,
       totals_match: failures.length === 0,
