@@ -6,7 +6,7 @@
 // adjust, which is what makes a second identical forced run issue nothing.
 import { parseDecimal, trimDecimal } from '../money/decimal.ts';
 import { moneyFromMinor, multiplyExact, roundToMinor } from '../money/money.ts';
-import type { Quote } from './quote-engine.ts';
+import type { Quote, QuoteLine } from './quote-engine.ts';
 
 export interface BilledLine {
   kind: string;
@@ -48,17 +48,20 @@ export function lineKey(l: { kind: string; deployment_id: string | null; resourc
 }
 
 export function quoteLines(quote: Quote): BilledLine[] {
-  return quote.lines
-    .filter((l) => l.kind !== 'tax')
-    .map((l) => ({
-      kind: l.kind,
-      deployment_id: l.deploymentId,
-      resource_kind: l.resourceKind,
-      description: l.description,
-      quantity: l.quantity,
-      unit_price: l.unitPrice,
-      amount: l.amountMinor,
-    }));
+  return quote.lines.filter((l) => l.kind !== 'tax').map(billedLine);
+}
+
+/** A quote line in the stored lines' shape. */
+export function billedLine(l: QuoteLine): BilledLine {
+  return {
+    kind: l.kind,
+    deployment_id: l.deploymentId,
+    resource_kind: l.resourceKind,
+    description: l.description,
+    quantity: l.quantity,
+    unit_price: l.unitPrice,
+    amount: l.amountMinor,
+  };
 }
 
 /** The invoice's lines (tax excluded) with every note's deltas applied, by line key. */

@@ -19,7 +19,7 @@ import { adjustmentNotePayload } from '../receivables/payload.ts';
 import { billedTo } from '../receivables/parties.ts';
 import { NOTE_VERSION, recordDelivery } from '../receivables/outbox.ts';
 import { receivablesSettings, type ReceivablesSettings } from '../receivables/settings.ts';
-import { adjustmentFor, effectiveLines, lineKey, quoteLines, type Adjustment, type BilledLine } from './adjustment.ts';
+import { adjustmentFor, billedLine, effectiveLines, lineKey, type Adjustment, type BilledLine } from './adjustment.ts';
 import { billableTenantIds, loadTenantBilling, type TenantBilling } from './billing-inputs.ts';
 import { nextDocumentNumber } from './document-numbers.ts';
 import { lineJson } from './invoices.ts';
@@ -522,15 +522,7 @@ function totals(subtotal: bigint, tax: bigint, total: bigint, currency: string):
 }
 
 function lineChanges(oldLines: BilledLine[], quote: Quote): LineChange[] {
-  const newLines: BilledLine[] = quote.lines.map((l) => ({
-    kind: l.kind,
-    deployment_id: l.deploymentId,
-    resource_kind: l.resourceKind,
-    description: l.description,
-    quantity: l.quantity,
-    unit_price: l.unitPrice,
-    amount: l.amountMinor,
-  }));
+  const newLines = quote.lines.map(billedLine);
   // Each line's key once (the first line of a key wins, as a find would): a dry run compares every tenant.
   const byKey = (lines: BilledLine[]) => {
     const map = new Map<string, BilledLine>();
@@ -774,19 +766,10 @@ function invoicesJson(items: { owner: string; args: WriteArgs; inputs: string; h
 function linesJson(items: { owner: string; lines: QuoteLine[] }[]): string {
   const rows: unknown[] = [];
   for (const { owner, lines } of items) {
-    lines.forEach((l, i) =>
-      rows.push({
-        owner,
-        line_no: i + 1,
-        kind: l.kind,
-        deployment_id: l.deploymentId,
-        resource_kind: l.resourceKind,
-        description: l.description,
-        quantity: l.quantity,
-        unit_price: l.unitPrice,
-        amount_minor: l.amountMinor.toString(),
-      }),
-    );
+    lines.forEach((l, i) => {
+      const { amount, ...line } = billedLine(l);
+      rows.push({ owner, line_no: i + 1, ...line, amount_minor: amount.toString() });
+    });
   }
   return JSON.stringify(rows);
 }

@@ -4,6 +4,7 @@ import { seesAllTenants, type Principal } from '../auth/tokens.ts';
 import type { Db } from '../platform/database.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { moneyJson } from '../money/money.ts';
+import { billedLine } from './adjustment.ts';
 import { loadTenantBilling } from './billing-inputs.ts';
 import type { Period } from './period.ts';
 import { computeQuote } from './quote-engine.ts';
@@ -24,15 +25,7 @@ export async function quoteDeployment(db: Db, principal: Principal, input: { dep
     projection: asOf < input.period.end,
     billable: quote.billable,
     currency: c,
-    lines: quote.lines.map((l) => ({
-      kind: l.kind,
-      deployment_id: l.deploymentId,
-      resource_kind: l.resourceKind,
-      description: l.description,
-      quantity: l.quantity,
-      unit_price: l.unitPrice,
-      amount: moneyJson(l.amountMinor, c),
-    })),
+    lines: quote.lines.map((l) => ({ ...billedLine(l), amount: moneyJson(l.amountMinor, c) })),
     subtotal: moneyJson(quote.subtotalMinor, c),
     tax: moneyJson(quote.taxMinor, c),
     total: moneyJson(quote.totalMinor, c),
