@@ -341,7 +341,7 @@ export async function closeChunk(deps: MonthCloseDeps, options: MonthCloseOption
   try {
     // On a node-postgres connection when every tenant takes a set-based path (the common case);
     // in a Prisma transaction when one needs the single-tenant code (a note, a reissue).
-    const fast = await inPgTransaction(prisma, (sql) => write(sql, null)).catch((error: unknown) => {
+    const fast = await inPgTransaction(prisma, (sql) => write(sql, null), { statementTimeoutMs: 300_000 }).catch((error: unknown) => {
       if (error instanceof NeedsPrismaTransaction) return undefined;
       throw error;
     });

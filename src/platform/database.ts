@@ -91,7 +91,11 @@ export function sqlOf(db: Db): Sql {
  * createPrisma; returns undefined without calling `fn` for any other). Commits when `fn` resolves,
  * rolls back when it throws, and never returns a connection mid-transaction to the pool.
  */
-export async function inPgTransaction<T>(prisma: PrismaClient, fn: (sql: Sql) => Promise<T>): Promise<{ value: T } | undefined> {
+export async function inPgTransaction<T>(
+  prisma: PrismaClient,
+  fn: (sql: Sql) => Promise<T>,
+  options: { statementTimeoutMs?: number } = {},
+): Promise<{ value: T } | undefined> {
   const pool = pools.get(prisma);
   if (!pool) return undefined;
   const client = await pool.connect();
@@ -102,6 +106,8 @@ export async function inPgTransaction<T>(prisma: PrismaClient, fn: (sql: Sql) =>
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
+    // Like a Prisma transaction's timeout: a statement stuck behind a lock fails instead of hanging.
+    if (options.statementTimeoutMs) await client.query(`SET LOCAL statement_timeout = ${Math.trunc(options.statementTimeoutMs)}`);
     const value = await fn(sql);
     await client.query('COMMIT');
     return { value };
