@@ -36,6 +36,8 @@ interface Phase {
 interface PhaseResult {
   seconds: number;
   latenciesMs: number[];
+  clientBusy: number;
+  clientCpuMs: number;
   failures: string[];
 }
 
@@ -85,7 +87,7 @@ if (!isMainThread) {
   process.exit(0);
 }
 
-const inWorker = (phase: Phase) => inWorkerThread<PhaseResult>(new URL(import.meta.url), phase);
+const inWorker = (phase: Phase) => inWorkerThread<PhaseResult>(new URL(import.meta.url), phase, { label: `${phase.kind}-${phase.expect}`, db });
 
 // ---------------------------------------------------------------- the run (main thread: the API)
 
@@ -167,8 +169,12 @@ try {
   const s = percentiles(singles.latenciesMs);
   console.log(
     JSON.stringify({
-      batch: { events: BATCH_EVENTS, size: BATCH_SIZE, clients: BATCH_CLIENTS, seconds: round(batched.seconds), events_per_s: Math.round(BATCH_EVENTS / batched.seconds), p50_ms: b.p50, p99_ms: b.p99, api_event_loop_busy: batched.apiBusy },
-      single: { requests: SINGLE_REQUESTS, clients: SINGLE_CLIENTS, seconds: round(singles.seconds), requests_per_s: Math.round(SINGLE_REQUESTS / singles.seconds), p50_ms: s.p50, p99_ms: s.p99, api_event_loop_busy: singles.apiBusy },
+      batch: { events: BATCH_EVENTS, size: BATCH_SIZE, clients: BATCH_CLIENTS, seconds: round(batched.seconds), events_per_s: Math.round(BATCH_EVENTS / batched.seconds), p50_ms: b.p50, p99_ms: b.p99, api_event_loop_busy: batched.apiBusy, client_event_loop_busy: batched.clientBusy,
+        api_cpu_ms_per_request: round(batched.apiCpuMs / batches, 3), client_cpu_ms_per_request: round(batched.clientCpuMs / batches, 3),
+        db_cpu_ms_per_request: batched.dbCpuMs === null ? null : round(batched.dbCpuMs / batches, 3) },
+      single: { requests: SINGLE_REQUESTS, clients: SINGLE_CLIENTS, seconds: round(singles.seconds), requests_per_s: Math.round(SINGLE_REQUESTS / singles.seconds), p50_ms: s.p50, p99_ms: s.p99, api_event_loop_busy: singles.apiBusy, client_event_loop_busy: singles.clientBusy,
+        api_cpu_ms_per_request: round(singles.apiCpuMs / SINGLE_REQUESTS, 3), client_cpu_ms_per_request: round(singles.clientCpuMs / SINGLE_REQUESTS, 3),
+        db_cpu_ms_per_request: singles.dbCpuMs === null ? null : round(singles.dbCpuMs / SINGLE_REQUESTS, 3) },
       replay: {
         batches: replayBatches.length,
         singles: replaySingles.length,
