@@ -1,6 +1,9 @@
 // POST /api/v1/integrations/llm-usage on a real database: idempotency, batches, exact charges,
 // concurrency, ownership and field validation.
+import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/http/app.ts';
+import { allRoutes } from '../../src/http/routes.ts';
 import type { Db } from '../../src/platform/database.ts';
 import { ingestLlmUsage } from '../../src/usage/ingest-llm-usage.ts';
 import { parseLlmEvent, type LlmUsageEventBody } from '../../src/usage/llm-event.ts';
@@ -238,6 +241,25 @@ describe('batch', () => {
     expect(await storedRow(good1.gateway_request_id)).toMatchObject([{ id: body.results[0].id }]);
     expect(await storedRow(numberCharge.gateway_request_id)).toHaveLength(0);
     expect(await storedRow(otherTenantsDeployment.gateway_request_id)).toHaveLength(0);
+  });
+
+  it('answers the same bytes in production, where the answer is not checked against its schema', async () => {
+    const { app, boss, config, db, auth } = ctx();
+    const production = await buildApp({ prisma: db.prisma, boss, config: { ...config, NODE_ENV: 'production' }, logger: pino({ level: 'silent' }), now: () => NOW }, allRoutes);
+    try {
+      const headers = await auth('llm_gateway');
+      const single = event();
+      const batch = { events: [event(), event({ charge: 0.5 }), single, 'not an event'] };
+      const first = await production.inject({ method: 'POST', url: URL, headers, payload: batch });
+      expect(first.json()).toMatchObject({ created: 2, invalid: 2 });
+      for (const payload of [batch, single, event({ tenant_id: 'nope' })]) {
+        const unchecked = await production.inject({ method: 'POST', url: URL, headers, payload: payload as object });
+        const checked = await app.inject({ method: 'POST', url: URL, headers, payload: payload as object });
+        expect([unchecked.statusCode, unchecked.body]).toEqual([checked.statusCode, checked.body]);
+      }
+    } finally {
+      await production.close();
+    }
   });
 
   it('lets the first of a repeated gateway_request_id win; later ones are duplicates of it or conflicts with it', async () => {
