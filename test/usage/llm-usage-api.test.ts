@@ -171,6 +171,15 @@ describe('single event validation', () => {
     expect(await rejected(event({ deployment_id: '00000000-0000-4000-8000-000000000000' }))).toMatchObject({ field: 'deployment_id' });
   });
 
+  it('cannot store an event whose tenant is not its deployment\'s, even bypassing the intake (one foreign key on the pair)', async () => {
+    const insert = (tenant: string, deployment: string) => ctx().db.prisma.$executeRaw`
+      INSERT INTO llm_usage_events (gateway_request_id, tenant_id, deployment_id, model, provider, prompt_tokens, completion_tokens, total_tokens, charge, currency, occurred_at, body_hash)
+      VALUES (${`raw-${seq++}`}, ${tenant}::uuid, ${deployment}::uuid, 'm', 'p', 1, 1, 2, 0.1, 'AUD', '2019-01-10T00:00:00Z', 'h')`; // a month no other test reads
+    await expect(insert(tenantId, otherDeploymentId)).rejects.toThrow(/llm_usage_events_deployment_id_tenant_id_fkey/);
+    await expect(insert(otherTenantId, deploymentId)).rejects.toThrow(/llm_usage_events_deployment_id_tenant_id_fkey/);
+    expect(await insert(tenantId, deploymentId)).toBe(1);
+  });
+
   it('rejects an unknown tenant, naming tenant_id', async () => {
     expect(await rejected(event({ tenant_id: '00000000-0000-4000-8000-000000000000' }))).toMatchObject({ error: 'unknown_tenant', field: 'tenant_id' });
   });
