@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { authorize, type RouteModule } from '../http/app.ts';
 import { ConflictError, ValidationError } from '../platform/errors.ts';
 import { ingestLlmUsage, MAX_EVENTS_PER_REQUEST, type IngestEventResult } from './ingest-llm-usage.ts';
+import { coalescedIngest } from './coalesce.ts';
 import { llmUsageEventSchema } from './llm-event.ts';
 import { AUTHENTICATED, hotPathSerialization, responses } from '../http/responses.ts';
 
@@ -60,6 +61,8 @@ function batchResultJson(r: IngestEventResult) {
 }
 
 export const usageRoutes: RouteModule = (app, deps) => {
+  // Single events arriving together share one INSERT (see coalesce.ts); a batch is one already.
+  const ingestOne = coalescedIngest(deps.prisma, { now: deps.now });
   app.post(
     '/api/v1/integrations/llm-usage',
     {
@@ -103,8 +106,7 @@ export const usageRoutes: RouteModule = (app, deps) => {
         });
       }
 
-      const outcome = await ingestLlmUsage(deps.prisma, [body], { now: deps.now() });
-      const result = outcome.results[0]!;
+      const result = await ingestOne(body);
       switch (result.status) {
         case 'created':
           return reply.code(201).send({ status: 'created', duplicate: false, id: result.id! });
