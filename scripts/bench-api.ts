@@ -5,8 +5,9 @@
 //   - staff (finance) over every invoice, newest first;
 //   - staff filtered by one period;
 //   - a tenant (tenant_admin) over its own invoices;
-// and for each: requests/s, p50/p99, and the CPU time per request of the API's thread and of the
-// clients' (noise from other processes moves latencies far more than CPU time). First
+// and for each: requests/s, p50/p99, the CPU time per request of the API's thread, of the
+// clients' and of the PostgreSQL backends, and how late the API's event loop ran (p99/max): noise
+// from other processes moves latencies far more than CPU time. First
 // --warmup requests of all three kinds, not counted, so the phases measure JIT-compiled code.
 // The clients run in a worker thread. Set BENCH_CPU_PROFILE=<dir> for a CPU profile of the API per
 // phase. Prints one JSON line; exits 1 when a walk does not see exactly the invoices it should.
@@ -141,7 +142,7 @@ try {
     const p = percentiles(r.latenciesMs);
     figures[name] = { requests: REQUESTS, requests_per_s: Math.round(REQUESTS / r.seconds), p50_ms: p.p50, p99_ms: p.p99, api_event_loop_busy: r.apiBusy, client_event_loop_busy: r.clientBusy,
       api_cpu_ms_per_request: round(r.apiCpuMs / REQUESTS, 3), client_cpu_ms_per_request: round(r.clientCpuMs / REQUESTS, 3),
-      db_cpu_ms_per_request: r.dbCpuMs === null ? null : round(r.dbCpuMs / REQUESTS, 3) };
+      db_cpu_ms_per_request: r.dbCpuMs === null ? null : round(r.dbCpuMs / REQUESTS, 3), api_loop_delay_ms: r.apiLoopDelay };
   }
   console.log(JSON.stringify({ invoices: counts!.invoices, tenants: TENANTS, clients: CLIENTS, page: 50, warmup_requests: WARMUP, seed_seconds: round(seedSeconds), ...figures, peak_rss_mb: peakRssMb() }));
 } catch (error) {

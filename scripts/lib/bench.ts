@@ -2,7 +2,7 @@
 // --keep), the real API on a loopback port, latency percentiles and peak RSS. Figures only: the
 // benches print, they never assert timings.
 import { Worker } from 'node:worker_threads';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -129,24 +129,29 @@ export async function load(
 /**
  * Runs a bench phase's clients in a worker thread (the module itself, given `data`), so the clients
  * do not share the API's event loop; `apiBusy` is how busy the API's loop was meanwhile (0-1),
- * `apiCpuMs` the CPU time the API's thread used (its share of the pg pool and HTTP work included)
- * and `dbCpuMs` the CPU time of the PostgreSQL backends serving `db` (null when the server is not
+ * `apiCpuMs` the CPU time the API's thread used (its share of the pg pool and HTTP work included),
+ * `apiLoopDelay` how late its event loop ran (p99 and max, ms: a stall of the API itself shows
+ * here, one of PostgreSQL or of the machine does not) and `dbCpuMs` the CPU time of the PostgreSQL backends serving `db` (null when the server is not
  * a local process whose /proc this machine can read).
  */
 export async function inWorkerThread<R>(
   module: URL,
   data: unknown,
   options: { label?: string; db?: BenchDatabase } = {},
-): Promise<R & { apiBusy: number; apiCpuMs: number; dbCpuMs: number | null }> {
+): Promise<R & { apiBusy: number; apiCpuMs: number; dbCpuMs: number | null; apiLoopDelay: { p99: number; max: number } }> {
   const profiler = await startProfile();
   const dbBefore = options.db ? await backendCpuMs(options.db) : null;
   const before = performance.eventLoopUtilization();
   const cpu = process.threadCpuUsage();
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
   const result = await new Promise<R>((resolve, reject) => {
     const worker = new Worker(module, { workerData: data });
     worker.once('message', resolve);
     worker.once('error', reject);
   });
+  delay.disable();
+  const apiLoopDelay = { p99: round(delay.percentile(99) / 1e6), max: round(delay.max / 1e6) };
   const apiBusy = round(performance.eventLoopUtilization(before).utilization);
   const apiCpuMs = cpuMs(process.threadCpuUsage(cpu));
   const dbAfter = options.db ? await backendCpuMs(options.db) : null;
@@ -156,7 +161,7 @@ export async function inWorkerThread<R>(
     dbCpuMs = 0;
     for (const [pid, ms] of dbAfter) dbCpuMs += ms - (dbBefore.get(pid) ?? 0);
   }
-  return { ...result, apiBusy, apiCpuMs, dbCpuMs };
+  return { ...result, apiBusy, apiCpuMs, dbCpuMs, apiLoopDelay };
 }
 
 /**
