@@ -95,8 +95,9 @@ export function arrayLiteral(values: readonly (string | number)[], options: { qu
   if (!options.quoted) return `{${values.join(',')}}`;
   let out = '{';
   for (let i = 0; i < values.length; i++) {
+    const value = String(values[i]);
     if (i > 0) out += ',';
-    out += `"${String(values[i]).replace(/[\\"]/g, '\\$&')}"`;
+    out += value.includes('"') || value.includes('\\') ? `"${value.replace(/[\\"]/g, '\\$&')}"` : `"${value}"`;
   }
   return `${out}}`;
 }
