@@ -1,12 +1,16 @@
-// npm run bench:api [-- --tenants 100 --months 100 --requests 3000 --clients 8 --keep]
+// npm run bench:api [-- --tenants 100 --months 100 --requests 3000 --clients 8 --warmup 600 --keep]
 // GET /api/v1/invoices through the real API on a loopback port, on a fresh database holding
 // tenants × months invoices (10,000 by default, seeded set-based, each with a realistic `inputs`
 // document). Three kinds of reader, each walking pages of 50 by the keyset cursor:
 //   - staff (finance) over every invoice, newest first;
 //   - staff filtered by one period;
 //   - a tenant (tenant_admin) over its own invoices;
-// and for each: requests/s, p50/p99. The clients run in a worker thread. Prints one JSON line;
-// exits 1 when a walk does not see exactly the invoices it should.
+// and for each: requests/s, p50/p99, the CPU time per request of the API's thread, of the
+// clients' and of the PostgreSQL backends, and how late the API's event loop ran (p99/max): noise
+// from other processes moves latencies far more than CPU time. First
+// --warmup requests of all three kinds, not counted, so the phases measure JIT-compiled code.
+// The clients run in a worker thread. Set BENCH_CPU_PROFILE=<dir> for a CPU profile of the API per
+// phase. Prints one JSON line; exits 1 when a walk does not see exactly the invoices it should.
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -24,6 +28,8 @@ interface Phase {
 interface PhaseResult {
   seconds: number;
   latenciesMs: number[];
+  clientBusy: number;
+  clientCpuMs: number;
   failures: string[];
 }
 
@@ -57,7 +63,7 @@ if (!isMainThread) {
   process.exit(0);
 }
 
-const inWorker = (phase: Phase) => inWorkerThread<PhaseResult>(new URL(import.meta.url), phase);
+const inWorker = (phase: Phase, label: string) => inWorkerThread<PhaseResult>(new URL(import.meta.url), phase, { label, db });
 
 const { values } = parseArgs({
   options: {
@@ -65,12 +71,13 @@ const { values } = parseArgs({
     months: { type: 'string', default: '100' },
     requests: { type: 'string', default: '3000' },
     clients: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '600' },
     keep: { type: 'boolean', default: false },
   },
 });
-const int = (name: 'tenants' | 'months' | 'requests' | 'clients'): number => {
+const int = (name: 'tenants' | 'months' | 'requests' | 'clients' | 'warmup'): number => {
   const raw = values[name];
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
+  if (!/^\d+$/.test(raw) || (Number(raw) < 1 && name !== 'warmup')) {
     console.error(`--${name} must be a positive integer`);
     process.exit(2);
   }
@@ -80,6 +87,7 @@ const TENANTS = int('tenants');
 const MONTHS = int('months');
 const REQUESTS = int('requests');
 const CLIENTS = int('clients');
+const WARMUP = int('warmup');
 
 const db = await freshBenchDatabase('invoicing_bench_api');
 const failures: string[] = [];
@@ -123,14 +131,20 @@ try {
     staff_period: [{ token: finance, query: `&period=${period!.key}`, expect: TENANTS }],
     tenant: await Promise.all(tenants.map(async (t) => ({ token: await api!.token(['tenant_admin'], t.id), query: '', expect: MONTHS }))),
   };
+  if (WARMUP > 0) {
+    const r = await inWorker({ origin: api.origin, clients: CLIENTS, requests: WARMUP, walks: Object.values(phases).flat() }, 'warmup');
+    failures.push(...r.failures);
+  }
   const figures: Record<string, unknown> = {};
   for (const [name, walks] of Object.entries(phases)) {
-    const r = await inWorker({ origin: api.origin, clients: CLIENTS, requests: REQUESTS, walks });
+    const r = await inWorker({ origin: api.origin, clients: CLIENTS, requests: REQUESTS, walks }, name);
     failures.push(...r.failures);
     const p = percentiles(r.latenciesMs);
-    figures[name] = { requests: REQUESTS, requests_per_s: Math.round(REQUESTS / r.seconds), p50_ms: p.p50, p99_ms: p.p99, api_event_loop_busy: r.apiBusy };
+    figures[name] = { requests: REQUESTS, requests_per_s: Math.round(REQUESTS / r.seconds), p50_ms: p.p50, p99_ms: p.p99, api_event_loop_busy: r.apiBusy, client_event_loop_busy: r.clientBusy,
+      api_cpu_ms_per_request: round(r.apiCpuMs / REQUESTS, 3), client_cpu_ms_per_request: round(r.clientCpuMs / REQUESTS, 3),
+      db_cpu_ms_per_request: r.dbCpuMs === null ? null : round(r.dbCpuMs / REQUESTS, 3), api_loop_delay_ms: r.apiLoopDelay };
   }
-  console.log(JSON.stringify({ invoices: counts!.invoices, tenants: TENANTS, clients: CLIENTS, page: 50, seed_seconds: round(seedSeconds), ...figures, peak_rss_mb: peakRssMb() }));
+  console.log(JSON.stringify({ invoices: counts!.invoices, tenants: TENANTS, clients: CLIENTS, page: 50, warmup_requests: WARMUP, seed_seconds: round(seedSeconds), ...figures, peak_rss_mb: peakRssMb() }));
 } catch (error) {
   failures.push(String((error as Error).stack ?? error));
 } finally {

@@ -1,13 +1,18 @@
-// npm run bench:intake [-- --batch-events 200000 --batch-clients 8 --single-requests 20000 --single-clients 16 --pool 10 --keep]
+// npm run bench:intake [-- --batch-events 200000 --batch-clients 8 --single-requests 20000 --single-clients 16 --pool 10
+//                          --warmup-batches 20 --warmup-singles 2000 --keep]
 // The LLM usage intake under load, through the real API on a loopback port (a fresh database):
 // a tenant and a deployment are created through the API, then
+//   0. a warm-up of both kinds (stored and counted, not timed);
 //   1. batches of 500 events from several concurrent clients (undici): events/s, p50/p99 per request;
 //   2. single-event requests from concurrent clients: requests/s, p50/p99;
 //   3. 10% of both replayed: every replay must answer duplicate;
 // and SQL checks that nothing was stored twice (rows = distinct gateway_request_id = events sent).
+// Each phase also reports the CPU time per request of the API's thread, of the clients' thread
+// and of the PostgreSQL backends, and how late the API's event loop ran (p99/max): on a shared
+// machine latencies move with other processes, CPU times much less.
 // The clients run in a worker thread (their own event loop), so the API's event loop serves
-// requests rather than building and parsing them.
-// Prints one JSON line; exits 1 when a check fails.
+// requests rather than building and parsing them. BENCH_CPU_PROFILE=<dir> writes a CPU profile of
+// the API per phase. Prints one JSON line; exits 1 when a check fails.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -36,6 +41,8 @@ interface Phase {
 interface PhaseResult {
   seconds: number;
   latenciesMs: number[];
+  clientBusy: number;
+  clientCpuMs: number;
   failures: string[];
 }
 
@@ -43,12 +50,12 @@ if (!isMainThread) {
   const phase = workerData as Phase;
   const http = new Pool(phase.origin, { connections: phase.clients });
   const failures: string[] = [];
-  const post = async (body: unknown): Promise<{ status: number; json: any }> => {
+  const post = async (body: string): Promise<{ status: number; json: any }> => {
     const response = await http.request({
       path: '/api/v1/integrations/llm-usage',
       method: 'POST',
       headers: { authorization: `Bearer ${phase.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+      body,
     });
     return { status: response.statusCode, json: await response.body.json() };
   };
@@ -66,16 +73,21 @@ if (!isMainThread) {
     currency: 'AUD',
     occurred_at: new Date(Date.UTC(2026, 3, 1) + ((i * 61_000) % (30 * 86_400_000))).toISOString(),
   });
-  const result = await load(phase.clients, phase.items.length, async (k) => {
-    const n = phase.items[k]!;
+  // Every request body is written before the clock starts: the clients then only send and read,
+  // so the load generator takes as little as it can of the CPU the API and PostgreSQL share.
+  const requests = phase.items.map((n) => {
+    if (phase.kind === 'single') return { n, events: 1, body: JSON.stringify(event(`bench-${phase.run}-s-${n}`, phase.batchEvents + n)) };
+    const events = [];
+    for (let i = n * phase.batchSize; i < Math.min(phase.batchEvents, (n + 1) * phase.batchSize); i++) events.push(event(`bench-${phase.run}-b-${i}`, i));
+    return { n, events: events.length, body: JSON.stringify({ events }) };
+  });
+  const result = await load(phase.clients, requests.length, async (k) => {
+    const { n, events, body } = requests[k]!;
+    const r = await post(body);
     if (phase.kind === 'batch') {
-      const events = [];
-      for (let i = n * phase.batchSize; i < Math.min(phase.batchEvents, (n + 1) * phase.batchSize); i++) events.push(event(`bench-${phase.run}-b-${i}`, i));
-      const r = await post({ events });
       const count = phase.expect === 'created' ? r.json.created : r.json.duplicates;
-      if (r.status !== 200 || count !== events.length) failures.push(`batch ${n}: ${r.status}, ${phase.expect} ${count} of ${events.length}`);
+      if (r.status !== 200 || count !== events) failures.push(`batch ${n}: ${r.status}, ${phase.expect} ${count} of ${events}`);
     } else {
-      const r = await post(event(`bench-${phase.run}-s-${n}`, phase.batchEvents + n));
       const ok = phase.expect === 'created' ? r.status === 201 : r.status === 200 && r.json.status === 'duplicate';
       if (!ok) failures.push(`single ${n}: ${r.status} ${JSON.stringify(r.json)}`);
     }
@@ -85,7 +97,7 @@ if (!isMainThread) {
   process.exit(0);
 }
 
-const inWorker = (phase: Phase) => inWorkerThread<PhaseResult>(new URL(import.meta.url), phase);
+const inWorker = (phase: Phase) => inWorkerThread<PhaseResult>(new URL(import.meta.url), phase, { label: `${phase.kind}-${phase.expect}`, db });
 
 // ---------------------------------------------------------------- the run (main thread: the API)
 
@@ -97,6 +109,8 @@ const { values } = parseArgs({
     'single-requests': { type: 'string', default: '20000' },
     'single-clients': { type: 'string', default: '16' },
     pool: { type: 'string', default: '10' },
+    'warmup-batches': { type: 'string', default: '20' },
+    'warmup-singles': { type: 'string', default: '2000' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -114,6 +128,8 @@ const BATCH_CLIENTS = int('batch-clients');
 const SINGLE_REQUESTS = int('single-requests');
 const SINGLE_CLIENTS = int('single-clients');
 const POOL = int('pool');
+const WARMUP_BATCHES = int('warmup-batches');
+const WARMUP_SINGLES = int('warmup-singles');
 
 const db = await freshBenchDatabase('invoicing_bench_intake', { poolMax: POOL });
 const api = await startBenchApi(db);
@@ -148,33 +164,45 @@ try {
   const range = (n: number, step = 1) => Array.from({ length: Math.ceil(n / step) }, (_, k) => k * step);
   const batches = Math.ceil(BATCH_EVENTS / BATCH_SIZE);
 
-  // 1. batches, 2. single events, 3. 10% of both replayed: all duplicates.
+  // 0. a warm-up of both kinds under another run id (stored, counted below, not timed): pool
+  // connections opened, statements prepared, code compiled; 1. batches, 2. single events, 3. 10%
+  // of both replayed: all duplicates.
+  const warmup = { ...common, run: `${common.run}w`, batchEvents: WARMUP_BATCHES * BATCH_SIZE };
+  const warmups = [
+    await inWorker({ ...warmup, kind: 'batch', items: range(WARMUP_BATCHES), clients: BATCH_CLIENTS, expect: 'created' }),
+    await inWorker({ ...warmup, kind: 'single', items: range(WARMUP_SINGLES), clients: SINGLE_CLIENTS, expect: 'created' }),
+  ];
   const batched = await inWorker({ ...common, kind: 'batch', items: range(batches), clients: BATCH_CLIENTS, expect: 'created' });
   const singles = await inWorker({ ...common, kind: 'single', items: range(SINGLE_REQUESTS), clients: SINGLE_CLIENTS, expect: 'created' });
   const replayBatches = range(batches, 10);
   const replayed = await inWorker({ ...common, kind: 'batch', items: replayBatches, clients: BATCH_CLIENTS, expect: 'duplicate' });
   const replaySingles = range(SINGLE_REQUESTS, 10);
   const replayedSingles = await inWorker({ ...common, kind: 'single', items: replaySingles, clients: SINGLE_CLIENTS, expect: 'duplicate' });
-  for (const r of [batched, singles, replayed, replayedSingles]) failures.push(...r.failures);
+  for (const r of [...warmups, batched, singles, replayed, replayedSingles]) failures.push(...r.failures);
 
   const [stored] = await db.prisma.$queryRaw<{ rows: number; ids: number }[]>`
     SELECT count(*)::int AS rows, count(DISTINCT gateway_request_id)::int AS ids
       FROM llm_usage_events WHERE deployment_id = ${common.deploymentId}::uuid`;
-  const expected = BATCH_EVENTS + SINGLE_REQUESTS;
+  const expected = WARMUP_BATCHES * BATCH_SIZE + WARMUP_SINGLES + BATCH_EVENTS + SINGLE_REQUESTS;
   if (stored!.rows !== expected || stored!.ids !== expected) failures.push(`stored ${stored!.rows} rows with ${stored!.ids} distinct ids; expected ${expected} of each`);
 
   const b = percentiles(batched.latenciesMs);
   const s = percentiles(singles.latenciesMs);
   console.log(
     JSON.stringify({
-      batch: { events: BATCH_EVENTS, size: BATCH_SIZE, clients: BATCH_CLIENTS, seconds: round(batched.seconds), events_per_s: Math.round(BATCH_EVENTS / batched.seconds), p50_ms: b.p50, p99_ms: b.p99, api_event_loop_busy: batched.apiBusy },
-      single: { requests: SINGLE_REQUESTS, clients: SINGLE_CLIENTS, seconds: round(singles.seconds), requests_per_s: Math.round(SINGLE_REQUESTS / singles.seconds), p50_ms: s.p50, p99_ms: s.p99, api_event_loop_busy: singles.apiBusy },
+      batch: { events: BATCH_EVENTS, size: BATCH_SIZE, clients: BATCH_CLIENTS, seconds: round(batched.seconds), events_per_s: Math.round(BATCH_EVENTS / batched.seconds), p50_ms: b.p50, p99_ms: b.p99, api_event_loop_busy: batched.apiBusy, client_event_loop_busy: batched.clientBusy,
+        api_cpu_ms_per_request: round(batched.apiCpuMs / batches, 3), client_cpu_ms_per_request: round(batched.clientCpuMs / batches, 3),
+        db_cpu_ms_per_request: batched.dbCpuMs === null ? null : round(batched.dbCpuMs / batches, 3), api_loop_delay_ms: batched.apiLoopDelay },
+      single: { requests: SINGLE_REQUESTS, clients: SINGLE_CLIENTS, seconds: round(singles.seconds), requests_per_s: Math.round(SINGLE_REQUESTS / singles.seconds), p50_ms: s.p50, p99_ms: s.p99, api_event_loop_busy: singles.apiBusy, client_event_loop_busy: singles.clientBusy,
+        api_cpu_ms_per_request: round(singles.apiCpuMs / SINGLE_REQUESTS, 3), client_cpu_ms_per_request: round(singles.clientCpuMs / SINGLE_REQUESTS, 3),
+        db_cpu_ms_per_request: singles.dbCpuMs === null ? null : round(singles.dbCpuMs / SINGLE_REQUESTS, 3), api_loop_delay_ms: singles.apiLoopDelay },
       replay: {
         batches: replayBatches.length,
         singles: replaySingles.length,
         batch_events_per_s: Math.round((replayBatches.length * BATCH_SIZE) / replayed.seconds),
         single_requests_per_s: Math.round(replaySingles.length / replayedSingles.seconds),
       },
+      warmup: { batches: WARMUP_BATCHES, singles: WARMUP_SINGLES },
       pg_pool: POOL,
       stored_rows: stored!.rows,
       distinct_ids: stored!.ids,

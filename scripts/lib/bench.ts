@@ -2,7 +2,10 @@
 // --keep), the real API on a loopback port, latency percentiles and peak RSS. Figures only: the
 // benches print, they never assert timings.
 import { Worker } from 'node:worker_threads';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { Session } from 'node:inspector/promises';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createQueues } from '../../jobs/catalog.ts';
@@ -56,11 +59,12 @@ export interface BenchApi {
 
 /**
  * The real app (every route, bearer auth, request logging at the configured LOG_LEVEL) listening
- * on a loopback port. Logs go to /dev/null so the bench's output stays readable while their cost
- * is still paid, as in production.
+ * on a loopback port, configured as in production (NODE_ENV=production: the hot routes skip the
+ * response-schema check, see hotPathSerialization). Logs go to /dev/null so the bench's output
+ * stays readable while their cost is still paid, as in production.
  */
 export async function startBenchApi(db: BenchDatabase): Promise<BenchApi> {
-  const config = { ...processConfig(), DATABASE_URL: db.url };
+  const config = { ...processConfig(), NODE_ENV: 'production' as const, DATABASE_URL: db.url };
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'tenant-invoicing' } }, pino.destination({ dest: '/dev/null', sync: false }));
   const boss = await startBoss({ url: db.url, logger });
   await createQueues(boss);
@@ -97,11 +101,18 @@ export function peakRssMb(): number {
 /**
  * Runs `total` calls of `fn` from `clients` concurrent loops (fn gets the call's number and its
  * loop's); each call's latency is recorded.
- * Returns the wall time and the latencies.
+ * Returns the wall time, the latencies, how busy the clients' own event loop was (0-1: near 1,
+ * the load generator itself would be the bottleneck) and the CPU time their thread used.
  */
-export async function load(clients: number, total: number, fn: (i: number, client: number) => Promise<void>): Promise<{ seconds: number; latenciesMs: number[] }> {
+export async function load(
+  clients: number,
+  total: number,
+  fn: (i: number, client: number) => Promise<void>,
+): Promise<{ seconds: number; latenciesMs: number[]; clientBusy: number; clientCpuMs: number }> {
   const latenciesMs: number[] = [];
   let next = 0;
+  const elu = performance.eventLoopUtilization();
+  const cpu = process.threadCpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async (_, client) => {
@@ -112,19 +123,93 @@ export async function load(clients: number, total: number, fn: (i: number, clien
       }
     }),
   );
-  return { seconds: (performance.now() - started) / 1000, latenciesMs };
+  return { seconds: (performance.now() - started) / 1000, latenciesMs, clientBusy: round(performance.eventLoopUtilization(elu).utilization), clientCpuMs: cpuMs(process.threadCpuUsage(cpu)) };
 }
 
 /**
  * Runs a bench phase's clients in a worker thread (the module itself, given `data`), so the clients
- * do not share the API's event loop; `apiBusy` is how busy the API's loop was meanwhile (0-1).
+ * do not share the API's event loop; `apiBusy` is how busy the API's loop was meanwhile (0-1),
+ * `apiCpuMs` the CPU time the API's thread used (its share of the pg pool and HTTP work included),
+ * `apiLoopDelay` how late its event loop ran (p99 and max, ms: a stall of the API itself shows
+ * here, one of PostgreSQL or of the machine does not) and `dbCpuMs` the CPU time of the PostgreSQL backends serving `db` (null when the server is not
+ * a local process whose /proc this machine can read).
  */
-export async function inWorkerThread<R>(module: URL, data: unknown): Promise<R & { apiBusy: number }> {
+export async function inWorkerThread<R>(
+  module: URL,
+  data: unknown,
+  options: { label?: string; db?: BenchDatabase } = {},
+): Promise<R & { apiBusy: number; apiCpuMs: number; dbCpuMs: number | null; apiLoopDelay: { p99: number; max: number } }> {
+  const profiler = await startProfile();
+  const dbBefore = options.db ? await backendCpuMs(options.db) : null;
   const before = performance.eventLoopUtilization();
+  const cpu = process.threadCpuUsage();
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
   const result = await new Promise<R>((resolve, reject) => {
     const worker = new Worker(module, { workerData: data });
     worker.once('message', resolve);
     worker.once('error', reject);
   });
-  return { ...result, apiBusy: round(performance.eventLoopUtilization(before).utilization) };
+  delay.disable();
+  const apiLoopDelay = { p99: round(delay.percentile(99) / 1e6), max: round(delay.max / 1e6) };
+  const apiBusy = round(performance.eventLoopUtilization(before).utilization);
+  const apiCpuMs = cpuMs(process.threadCpuUsage(cpu));
+  const dbAfter = options.db ? await backendCpuMs(options.db) : null;
+  await profiler?.(options.label ?? 'phase');
+  let dbCpuMs: number | null = null;
+  if (dbBefore && dbAfter) {
+    dbCpuMs = 0;
+    for (const [pid, ms] of dbAfter) dbCpuMs += ms - (dbBefore.get(pid) ?? 0);
+  }
+  return { ...result, apiBusy, apiCpuMs, dbCpuMs, apiLoopDelay };
+}
+
+/**
+ * CPU time (ms) so far of each PostgreSQL backend connected to `db` (the API's pool and pg-boss),
+ * from /proc/<pid>/stat; null unless every one is a local postgres process serving this database.
+ * A backend that exits during a phase takes its time with it (the pool keeps them while busy).
+ */
+async function backendCpuMs(db: BenchDatabase): Promise<Map<number, number> | null> {
+  const rows = await db.prisma.$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`;
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(db.name)) return null;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND);
+    } catch {
+      return null;
+    }
+  }
+  return out;
+}
+/** USER_HZ: 100 on every Linux build this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** A thread's CPU time (user + system) in ms: unlike latencies, barely moved by other processes on the machine. */
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
+}
+
+let profiles = 0;
+/**
+ * With BENCH_CPU_PROFILE=<dir>, a CPU profile of the API's thread (this one) while a phase's
+ * clients run, written as <dir>/<n>-<label>.cpuprofile (open it in Chrome DevTools); the seed and
+ * the start-up are left out, unlike `node --cpu-prof`. Returns the function that stops it, or
+ * undefined when the variable is not set.
+ */
+async function startProfile(): Promise<((label: string) => Promise<void>) | undefined> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async (label) => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${++profiles}-${label}.cpuprofile`), JSON.stringify(profile));
+  };
 }

@@ -12,7 +12,7 @@ import { voidInvoice } from './void-invoice.ts';
 import { enqueueRun, getRun } from './month-close-runs.ts';
 import { hasEnded, parsePeriod, periodOf } from './period.ts';
 import { quoteDeployment } from './quote-deployment.ts';
-import { AUTHENTICATED, page, responses } from '../http/responses.ts';
+import { AUTHENTICATED, hotPathSerialization, page, responses } from '../http/responses.ts';
 import { runJson } from './run-history.ts';
 import {
   adjustmentNoteDetailJsonSchema,
@@ -46,6 +46,7 @@ export const invoicingRoutes: RouteModule = (app, deps) => {
           ...pageQueryShape,
         }),
       },
+      ...hotPathSerialization(deps.config),
     },
     async (request) => {
       const principal = authorize(request);

@@ -128,5 +128,5 @@ export interface MoneyJson {
  */
 export function moneyJson(minor: bigint, code: string): MoneyJson {
   const n = Number(minor);
-  return { amount_minor: Number.isSafeInteger(n) ? n : minor.toString(), currency: code, formatted: formatMinor(minor, code) };
+  return { amount_minor: Number.isSafeInteger(n) ? n : minor.toString(), currency: code, formatted: formatMinorFast(minor, code) };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient, type Prisma as PrismaNamespace } from '../generated/prisma/client.ts';
@@ -31,10 +32,14 @@ export async function resolveDatabase(config: Config): Promise<DatabaseHandle> {
 
 const pools = new WeakMap<PrismaClient, pg.Pool>();
 
-export function createPrisma(url: string, options: { max?: number } = {}): PrismaClient {
+export function createPrisma(url: string, options: { max?: number; onIdleError?: (error: Error) => void } = {}): PrismaClient {
   // Our own pool, handed to the adapter (which ends it on $disconnect), so the bulk paths Prisma
   // cannot express (COPY FROM STDIN) share its connections: see pgPoolOf.
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // An idle connection the server closes (a restart, pg_terminate_backend, DROP DATABASE ... FORCE)
+  // makes the pool emit 'error'; unheard, that would end the process. pg-pool has already dropped
+  // that connection and opens a new one when needed.
+  pool.on('error', (error) => options.onIdleError?.(error));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(prisma, pool);
   return prisma;
@@ -53,10 +58,48 @@ export function pgPoolOf(prisma: PrismaClient): pg.Pool {
  * on a transaction, or any other Db, through $queryRaw. Write the SQL so both give the same JS
  * values: cast bigint and numeric results to ::text or ::int, never rely on the driver's parsing.
  */
-export async function queryRows<T>(db: Db, statement: PrismaSql): Promise<T[]> {
+export async function queryRows<T>(db: Db, statement: PrismaSql, options: { prepared?: boolean } = {}): Promise<T[]> {
   const pool = pools.get(db as PrismaClient);
-  if (pool) return (await pool.query(statement.text, statement.values as unknown[])).rows as T[];
-  return db.$queryRaw<T[]>(statement);
+  if (!pool) return db.$queryRaw<T[]>(statement);
+  const values = statement.values as unknown[];
+  if (!options.prepared) return (await pool.query(statement.text, values)).rows as T[];
+  return (await pool.query({ name: statementName(statement.text), text: statement.text, values })).rows as T[];
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * `prepared: true` runs the statement as a named prepared statement, parsed and planned once per
+ * pooled connection instead of once per call (bench:api: a page of invoices went from about
+ * 1,400 to 1,900 queries/s). Only for a statement whose TEXT is fixed (every value a parameter,
+ * no IN-lists spelled out): each distinct text gets a name for the process's life.
+ */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `q_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * A PostgreSQL array literal ('{a,b}') to pass as one text[]/uuid[]/bigint[]/... parameter:
+ * what node-postgres makes of a JS array, without its per-element type dispatch and double regex
+ * escaping (bench:intake: 12 columns of 500 events cost the API about 0.9 ms a batch that way).
+ * `quoted` elements may hold any text and are quoted and escaped as node-postgres does; unquoted
+ * ones must be plain tokens the caller has validated (digits, hex uuids, ISO instants, currency
+ * codes): never empty, never NULL, without whitespace, quotes, backslashes, commas or braces.
+ */
+export function arrayLiteral(values: readonly (string | number)[], options: { quoted: boolean }): string {
+  if (!options.quoted) return `{${values.join(',')}}`;
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const value = String(values[i]);
+    if (i > 0) out += ',';
+    out += value.includes('"') || value.includes('\\') ? `"${value.replace(/[\\"]/g, '\\$&')}"` : `"${value}"`;
+  }
+  return `${out}}`;
 }
 
 /**

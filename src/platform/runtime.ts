@@ -56,7 +56,7 @@ export async function startRuntime(options: StartRuntimeOptions = {}): Promise<R
     await database.release();
     exitOnStartupError(error);
   }
-  const prisma = createPrisma(database.url);
+  const prisma = createPrisma(database.url, { onIdleError: (error) => logger.warn({ err: error }, 'an idle database connection was closed by the server') });
   cleanups.push(async () => prisma.$disconnect());
 
   let stopping: Promise<void> | undefined;

@@ -1,6 +1,6 @@
 // One LLM usage event as the gateway sends it: its schema, its canonical form and the hash that
 // makes ingestion idempotent. Pure: no database, no clock. See README.md for the rules.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import type { FieldIssue } from '../platform/errors.ts';
 import { formatDecimal, isDecimalString, parseDecimal, trimDecimal } from '../money/decimal.ts';
@@ -28,8 +28,8 @@ function textProblem(value: string, maxChars: number): string | null {
   if (value.trim() === '') return 'must not be empty';
   // PostgreSQL text cannot hold NUL, and a lone surrogate would be stored as U+FFFD, i.e. not as sent.
   if (value.includes('\u0000') || !value.isWellFormed()) return 'must be valid text (no NUL, no lone surrogates)';
-  // VARCHAR(n) counts characters (code points), not UTF-16 units.
-  if ([...value].length > maxChars) return `must be at most ${maxChars} characters`;
+  // VARCHAR(n) counts characters (code points), not UTF-16 units; never more than the units.
+  if (value.length > maxChars && [...value].length > maxChars) return `must be at most ${maxChars} characters`;
   return null;
 }
 
@@ -143,31 +143,69 @@ export function canonicalCharge(value: string): string {
 /**
  * sha256 of the canonical body: the wire field names in sorted order, charge normalised
  * numerically, ids lower-cased and occurred_at as a UTC instant. Two bodies that mean the same
- * event hash the same; any other difference is a conflict.
+ * event hash the same; any other difference is a conflict. Stored hashes depend on this exact text
+ * (test/usage/llm-event.test.ts pins two): JSON with the keys sorted, each value as JSON.stringify
+ * writes it, no spaces.
  */
 export function llmEventBodyHash(event: Omit<LlmUsageEvent, 'bodyHash'>): string {
-  const canonical: Record<string, string | number> = {
-    charge: event.charge,
-    completion_tokens: event.completionTokens,
-    currency: event.currency,
-    deployment_id: event.deploymentId,
-    gateway_request_id: event.gatewayRequestId,
-    model: event.model,
-    occurred_at: event.occurredAt,
-    prompt_tokens: event.promptTokens,
-    provider: event.provider,
-    tenant_id: event.tenantId,
-    total_tokens: event.totalTokens,
+  // Written out in key order. The free-text fields go through JSON.stringify; every other value is
+  // validated to characters JSON writes as they are (digits, '.', '-', hex, A-Z, ':' and 'T'/'Z'),
+  // so quoting them directly gives the same text.
+  const json =
+    `{"charge":"${event.charge}","completion_tokens":${event.completionTokens},"currency":"${event.currency}",` +
+    `"deployment_id":"${event.deploymentId}","gateway_request_id":${JSON.stringify(event.gatewayRequestId)},` +
+    `"model":${JSON.stringify(event.model)},"occurred_at":"${event.occurredAt}","prompt_tokens":${event.promptTokens},` +
+    `"provider":${JSON.stringify(event.provider)},"tenant_id":"${event.tenantId}","total_tokens":${event.totalTokens}}`;
+  return hash('sha256', json, 'hex');
+}
+
+const isToken = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/**
+ * The event in canonical form when every field is valid, else null. The same checks as
+ * llmUsageEventSchema (the same functions: textProblem, UUID, chargeProblem, isCurrencyCode,
+ * parseInstant), without zod building a result per field: the gateway sends events by the
+ * hundred thousand and nearly all are valid. Anything else goes through the schema, whose issues
+ * name the fields (test/usage/llm-event.test.ts checks on random events that both agree).
+ */
+function validEvent(raw: unknown): Omit<LlmUsageEvent, 'bodyHash'> | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+  const e = raw as Record<string, unknown>;
+  const { gateway_request_id: id, tenant_id: tenant, deployment_id: deployment, model, provider, charge, currency, occurred_at: occurred } = e;
+  const { prompt_tokens: prompt, completion_tokens: completion, total_tokens: total } = e;
+  if (typeof id !== 'string' || textProblem(id, TEXT_MAX_CHARS) !== null) return null;
+  if (typeof tenant !== 'string' || !UUID.test(tenant) || typeof deployment !== 'string' || !UUID.test(deployment)) return null;
+  if (typeof model !== 'string' || textProblem(model, TEXT_MAX_CHARS) !== null) return null;
+  if (typeof provider !== 'string' || textProblem(provider, TEXT_MAX_CHARS) !== null) return null;
+  if (!isToken(prompt) || !isToken(completion) || !isToken(total)) return null;
+  if (typeof charge !== 'string' || chargeProblem(charge) !== null) return null;
+  if (typeof currency !== 'string' || !isCurrencyCode(currency)) return null;
+  const occurredAt = typeof occurred === 'string' ? parseInstant(occurred) : null;
+  if (occurredAt === null) return null;
+  return {
+    gatewayRequestId: id,
+    tenantId: tenant.toLowerCase(),
+    deploymentId: deployment.toLowerCase(),
+    model,
+    provider,
+    promptTokens: prompt,
+    completionTokens: completion,
+    totalTokens: total,
+    charge: canonicalCharge(charge),
+    currency,
+    occurredAt,
   };
-  const json = `{${Object.keys(canonical)
-    .sort()
-    .map((key) => `${JSON.stringify(key)}:${JSON.stringify(canonical[key])}`)
-    .join(',')}}`;
-  return createHash('sha256').update(json, 'utf8').digest('hex');
 }
 
 /** Validates one event (the per-event errors name the field) and brings it to canonical form. */
 export function parseLlmEvent(raw: unknown): ParsedLlmEvent {
+  const valid = validEvent(raw);
+  if (valid) return { ok: true, event: { ...valid, bodyHash: llmEventBodyHash(valid) } };
+  return parseLlmEventWithSchema(raw);
+}
+
+/** parseLlmEvent through llmUsageEventSchema alone: the reference, and the path of every invalid event. */
+export function parseLlmEventWithSchema(raw: unknown): ParsedLlmEvent {
   const parsed = llmUsageEventSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({ field: issueField(issue.path), message: issue.message }));

@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { authorize, type RouteModule } from '../http/app.ts';
 import { ConflictError, ValidationError } from '../platform/errors.ts';
 import { ingestLlmUsage, MAX_EVENTS_PER_REQUEST, type IngestEventResult } from './ingest-llm-usage.ts';
+import { coalescedIngest } from './coalesce.ts';
 import { llmUsageEventSchema } from './llm-event.ts';
-import { AUTHENTICATED, responses } from '../http/responses.ts';
+import { AUTHENTICATED, hotPathSerialization, responses } from '../http/responses.ts';
 
 const batchSchema = z.object({
   events: z
@@ -14,9 +15,6 @@ const batchSchema = z.object({
     .max(MAX_EVENTS_PER_REQUEST)
     .meta({ description: 'Each event is validated on its own: a bad one is reported in its result and does not reject the others.' }),
 });
-
-/** The batch form as the handler checks it: the events themselves are validated one by one. */
-const envelopeSchema = z.object({ events: z.array(z.unknown()).min(1).max(MAX_EVENTS_PER_REQUEST) });
 
 /** For OpenAPI only: see the validatorCompiler note below. */
 const bodySchema = z.union([llmUsageEventSchema, batchSchema]);
@@ -63,6 +61,8 @@ function batchResultJson(r: IngestEventResult) {
 }
 
 export const usageRoutes: RouteModule = (app, deps) => {
+  // Single events arriving together share one INSERT (see coalesce.ts); a batch is one already.
+  const ingestOne = coalescedIngest(deps.prisma, { now: deps.now });
   app.post(
     '/api/v1/integrations/llm-usage',
     {
@@ -82,6 +82,7 @@ export const usageRoutes: RouteModule = (app, deps) => {
       // batch as a whole would reject 999 good events for one bad one, so the handler checks the
       // envelope and ingestLlmUsage validates each event with the same llmUsageEventSchema.
       validatorCompiler: () => (data: unknown) => ({ value: data }),
+      ...hotPathSerialization(deps.config),
     },
     async (request, reply) => {
       authorize(request, 'llm_gateway', 'platform_admin');
@@ -91,11 +92,11 @@ export const usageRoutes: RouteModule = (app, deps) => {
       }
 
       if ('events' in body) {
-        const envelope = envelopeSchema.safeParse(body);
-        if (!envelope.success) {
+        const events: unknown = body.events;
+        if (!Array.isArray(events) || events.length < 1 || events.length > MAX_EVENTS_PER_REQUEST) {
           throw new ValidationError({ field: 'events', message: `must be an array of 1 to ${MAX_EVENTS_PER_REQUEST} events` });
         }
-        const outcome = await ingestLlmUsage(deps.prisma, envelope.data.events, { now: deps.now() });
+        const outcome = await ingestLlmUsage(deps.prisma, events, { now: deps.now() });
         return reply.code(200).send({
           results: outcome.results.map(batchResultJson),
           created: outcome.created,
@@ -105,8 +106,7 @@ export const usageRoutes: RouteModule = (app, deps) => {
         });
       }
 
-      const outcome = await ingestLlmUsage(deps.prisma, [body], { now: deps.now() });
-      const result = outcome.results[0]!;
+      const result = await ingestOne(body);
       switch (result.status) {
         case 'created':
           return reply.code(201).send({ status: 'created', duplicate: false, id: result.id! });

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { buildApp } from '../../src/http/app.ts';
+import { allRoutes } from '../../src/http/routes.ts';
 import { closeMonth } from '../../src/invoicing/month-close.ts';
 import { parsePeriod } from '../../src/invoicing/period.ts';
 import { TEST_JWT_SECRET, useTestApp } from '../support/app.ts';
@@ -122,6 +125,51 @@ describe('GET /api/v1/invoices', () => {
     expect((await app.inject({ method: 'GET', url: `/api/v1/invoices?cursor=${oldShape}`, headers })).statusCode).toBe(400);
     const filtered = (await app.inject({ method: 'GET', url: `/api/v1/invoices?tenant_id=${tenantB}&status=draft`, headers })).json();
     expect(filtered.data.map((i: { tenant_id: string }) => i.tenant_id)).toEqual([tenantB]);
+  });
+
+  it('lists each invoice exactly as its detail shows it (the list has its own SQL)', async () => {
+    const { app, auth, db } = ctx();
+    const headers = await auth('finance');
+    // A paid invoice of another period too: every timestamp set, odd amounts and rate, a big total.
+    const [paid] = await db.prisma.$queryRaw<{ id: string }[]>`
+      INSERT INTO tenant_invoices (tenant_id, period_start, period_end, status, number, issued_at, due_at, paid_at, payment_reference, currency, tax_rate,
+                                   subtotal_minor, tax_minor, total_minor, inputs, inputs_hash, llm_event_count, computed_at, created_at, updated_at)
+      VALUES (${tenantB}::uuid, '2026-02-01Z', '2026-03-01Z', 'paid', 'INV-TEST-LIST-1', '2026-03-04T05:06:07.089Z', '2026-03-18T00:00:00Z', '2026-03-20T23:59:59.999Z', 'ref 1',
+              'AUD', 0.125, 9007199254740993, 5, 9007199254740998, '{}', 'h', 3, '2026-03-01T03:00:00.001Z', '2026-03-01T03:00:00.001Z', '2026-03-20T23:59:59.999Z')
+      RETURNING id::text AS id`;
+    try {
+      const list = (await app.inject({ method: 'GET', url: '/api/v1/invoices?limit=200', headers })).json();
+      expect(list.data.length).toBe(3);
+      for (const item of list.data) {
+        const detail = (await app.inject({ method: 'GET', url: `/api/v1/invoices/${item.id}`, headers })).json();
+        expect(item).toEqual(Object.fromEntries(Object.keys(item).map((k) => [k, detail[k]])));
+        expect(Object.keys(item).sort()).toEqual(Object.keys(detail).filter((k) => !['net_total', 'lines', 'billed_to', 'supplier', 'status_changes', 'adjustment_notes', 'deliveries', 'inputs', 'revisions'].includes(k)).sort());
+      }
+      // In production the page is written without the zod check (hotPathSerialization): the same bytes.
+      const { boss, config, db: { prisma } } = ctx();
+      const production = await buildApp({ prisma, boss, config: { ...config, NODE_ENV: 'production' }, logger: pino({ level: 'silent' }) }, allRoutes);
+      try {
+        const checked = await app.inject({ method: 'GET', url: '/api/v1/invoices?limit=2', headers });
+        const unchecked = await production.inject({ method: 'GET', url: '/api/v1/invoices?limit=2', headers });
+        expect(unchecked.statusCode).toBe(200);
+        expect(unchecked.body).toBe(checked.body);
+      } finally {
+        await production.close();
+      }
+      const row = list.data.find((i: { id: string }) => i.id === paid!.id);
+      expect(row).toMatchObject({ period: '2026-02', tax_rate: '0.125', paid_at: '2026-03-20T23:59:59.999Z', total: { amount_minor: '9007199254740998', formatted: '90071992547409.98' } });
+      // Keyset pages walk the same invoices in the same order.
+      const walked: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { data: { id: string }[]; next_cursor: string | null } = (await app.inject({ method: 'GET', url: `/api/v1/invoices?limit=1${cursor ? `&cursor=${cursor}` : ''}`, headers })).json();
+        walked.push(...page.data.map((i: { id: string }) => i.id));
+        cursor = page.next_cursor;
+      } while (cursor);
+      expect(walked).toEqual(list.data.map((i: { id: string }) => i.id));
+    } finally {
+      await db.prisma.$executeRaw`DELETE FROM tenant_invoices WHERE id = ${paid!.id}::uuid`;
+    }
   });
 });
 

@@ -1,7 +1,11 @@
 // POST /api/v1/integrations/llm-usage on a real database: idempotency, batches, exact charges,
 // concurrency, ownership and field validation.
+import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/http/app.ts';
+import { allRoutes } from '../../src/http/routes.ts';
 import type { Db } from '../../src/platform/database.ts';
+import { coalescedIngest } from '../../src/usage/coalesce.ts';
 import { ingestLlmUsage } from '../../src/usage/ingest-llm-usage.ts';
 import { parseLlmEvent, type LlmUsageEventBody } from '../../src/usage/llm-event.ts';
 import { insertLlmEvents } from '../../src/usage/repository.ts';
@@ -168,6 +172,15 @@ describe('single event validation', () => {
     expect(await rejected(event({ deployment_id: '00000000-0000-4000-8000-000000000000' }))).toMatchObject({ field: 'deployment_id' });
   });
 
+  it('cannot store an event whose tenant is not its deployment\'s, even bypassing the intake (one foreign key on the pair)', async () => {
+    const insert = (tenant: string, deployment: string) => ctx().db.prisma.$executeRaw`
+      INSERT INTO llm_usage_events (gateway_request_id, tenant_id, deployment_id, model, provider, prompt_tokens, completion_tokens, total_tokens, charge, currency, occurred_at, body_hash)
+      VALUES (${`raw-${seq++}`}, ${tenant}::uuid, ${deployment}::uuid, 'm', 'p', 1, 1, 2, 0.1, 'AUD', '2019-01-10T00:00:00Z', 'h')`; // a month no other test reads
+    await expect(insert(tenantId, otherDeploymentId)).rejects.toThrow(/llm_usage_events_deployment_id_tenant_id_fkey/);
+    await expect(insert(otherTenantId, deploymentId)).rejects.toThrow(/llm_usage_events_deployment_id_tenant_id_fkey/);
+    expect(await insert(tenantId, deploymentId)).toBe(1);
+  });
+
   it('rejects an unknown tenant, naming tenant_id', async () => {
     expect(await rejected(event({ tenant_id: '00000000-0000-4000-8000-000000000000' }))).toMatchObject({ error: 'unknown_tenant', field: 'tenant_id' });
   });
@@ -240,6 +253,25 @@ describe('batch', () => {
     expect(await storedRow(otherTenantsDeployment.gateway_request_id)).toHaveLength(0);
   });
 
+  it('answers the same bytes in production, where the answer is not checked against its schema', async () => {
+    const { app, boss, config, db, auth } = ctx();
+    const production = await buildApp({ prisma: db.prisma, boss, config: { ...config, NODE_ENV: 'production' }, logger: pino({ level: 'silent' }), now: () => NOW }, allRoutes);
+    try {
+      const headers = await auth('llm_gateway');
+      const single = event();
+      const batch = { events: [event(), event({ charge: 0.5 }), single, 'not an event'] };
+      const first = await production.inject({ method: 'POST', url: URL, headers, payload: batch });
+      expect(first.json()).toMatchObject({ created: 2, invalid: 2 });
+      for (const payload of [batch, single, event({ tenant_id: 'nope' })]) {
+        const unchecked = await production.inject({ method: 'POST', url: URL, headers, payload: payload as object });
+        const checked = await app.inject({ method: 'POST', url: URL, headers, payload: payload as object });
+        expect([unchecked.statusCode, unchecked.body]).toEqual([checked.statusCode, checked.body]);
+      }
+    } finally {
+      await production.close();
+    }
+  });
+
   it('lets the first of a repeated gateway_request_id win; later ones are duplicates of it or conflicts with it', async () => {
     const e = event();
     const stored = event();
@@ -306,6 +338,65 @@ describe('batch', () => {
       expect(res.statusCode).toBe(422);
       expect(res.json()).toMatchObject({ field: 'events' });
     }
+  });
+});
+
+describe('single events arriving together (coalescedIngest)', () => {
+  it('stores them in one call and answers each as if sent one after the other', async () => {
+    let queries = 0;
+    const prisma = ctx().db.prisma;
+    const counting = { $queryRaw: (...args: Parameters<typeof prisma.$queryRaw>) => ((queries += 1), prisma.$queryRaw(...args)) } as unknown as Db;
+    const ingest = coalescedIngest(counting, { now: () => NOW });
+    const fresh = Array.from({ length: 20 }, () => event());
+    const first = event();
+    const answers = await Promise.all(
+      [...fresh, first, { ...first }, { ...first, charge: '9' }, event({ charge: 0.5 }), event({ deployment_id: otherDeploymentId })].map((raw) => ingest(raw)),
+    );
+    expect(answers.map((a) => a.status)).toEqual([...fresh.map(() => 'created'), 'created', 'duplicate', 'conflict', 'invalid', 'invalid']);
+    expect(answers[21]!.id).toBe(answers[20]!.id);
+    expect(answers[23]!.error).toMatchObject({ field: 'charge' });
+    expect(answers[24]!.error).toMatchObject({ code: 'unknown_deployment', field: 'deployment_id' });
+    // One call: the insert, and one ownership check for the events that did not insert.
+    expect(queries).toBe(2);
+    for (const e of [...fresh, first]) expect(await storedRow(e.gateway_request_id)).toHaveLength(1);
+  });
+
+  it('answers each waiting request with the error of a call that fails', async () => {
+    const failing = { $queryRaw: async () => Promise.reject(new Error('connection lost')) } as unknown as Db;
+    const ingest = coalescedIngest(failing, { now: () => NOW });
+    const outcomes = await Promise.allSettled([ingest(event()), ingest(event())]);
+    expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).message : 'fulfilled'))).toEqual(['connection lost', 'connection lost']);
+  });
+
+  it('keeps at most maxInFlight calls running and sends what queued meanwhile together', async () => {
+    const prisma = ctx().db.prisma;
+    let running = 0;
+    let most = 0;
+    let queries = 0;
+    const slow = {
+      $queryRaw: async (...args: Parameters<typeof prisma.$queryRaw>) => {
+        queries += 1;
+        running += 1;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        try {
+          return await prisma.$queryRaw(...args);
+        } finally {
+          running -= 1;
+        }
+      },
+    } as unknown as Db;
+    const ingest = coalescedIngest(slow, { now: () => NOW, maxInFlight: 1 });
+    const sent: Promise<unknown>[] = [];
+    for (let i = 0; i < 4; i++) {
+      sent.push(...Array.from({ length: 5 }, () => ingest(event())));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const answers = (await Promise.all(sent)) as { status: string }[];
+    expect(answers.every((a) => a.status === 'created')).toBe(true);
+    expect(most).toBe(1);
+    // The first five went out at once; the fifteen that came while they were stored, in one more call.
+    expect(queries).toBe(2);
   });
 });
 
