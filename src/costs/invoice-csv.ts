@@ -2,11 +2,9 @@
 // Pure: no I/O, no clock. Money is never a float: amounts become exact bigint
 // micro-dollars (millionths of a dollar) and exact decimal strings.
 import { createHash, type Hash } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
-import { CsvError, parse as parseStream, type Options as CsvOptions } from 'csv-parse';
-import { parse } from 'csv-parse/sync';
 import { exactAtScale, formatDecimal, parseGroupedDecimal, roundHalfAwayFromZero, trimDecimal } from '../money/decimal.ts';
 import { parseInstantDate } from '../time/instant.ts';
+import { CsvRecords, CsvRecordsError, csvRecords } from './csv-records.ts';
 
 export const REQUIRED_INVOICE_COLUMNS = [
   'product',
@@ -91,29 +89,156 @@ export function costKindOf(product: string): CostKind {
   return KIND_BY_PRODUCT.get(product.trim().toLowerCase()) ?? 'other';
 }
 
-// Same options for the whole-text and the streaming parser.
-const CSV_OPTIONS: CsvOptions = {
-  bom: true,
-  skip_empty_lines: true,
-  // Accept files whose line endings are not consistent (e.g. edited on Windows).
-  record_delimiter: ['\r\n', '\n', '\r'],
-};
-
-function malformed(err: unknown): InvoiceCsvError {
-  // csv-parse counts records including the header, so `records` (those already
-  // emitted) is the 1-based data row number of the record that failed.
-  const e = err as { records?: unknown; message?: unknown };
-  const rowNumber = typeof e.records === 'number' ? e.records : 0;
-  return new InvoiceCsvError(rowNumber, `malformed CSV: ${String(e.message)}`);
+function malformed(err: CsvRecordsError): InvoiceCsvError {
+  // `records` counts the records already emitted, the header included: the 1-based data row
+  // number of the record that failed (0 for the header itself).
+  return new InvoiceCsvError(err.records, `malformed CSV: ${err.message}`);
 }
 
-/** Turns the header record into a function from a data record (and its 1-based row number) to a cost line. */
-function lineReader(header: string[]): (record: string[], rowNumber: number) => InvoiceCostLine {
-  const columnIndex = indexRequiredColumns(header);
-  const headerNames = header.map((name) => name.trim());
-  // Invoice periods repeat on almost every line: parse each distinct date once.
-  const instants = new Map<string, Date | null>();
-  return (record, rowNumber) => toCostLine(record, rowNumber, headerNames, columnIndex, instants);
+/** A period instant of the CSV, parsed once per distinct text (invoice periods repeat on almost every line). */
+export interface CsvInstant {
+  readonly ms: number;
+  /** The instant in ISO 8601 UTC with milliseconds, as TIMESTAMPTZ(3) takes it. */
+  readonly iso: string;
+}
+
+/**
+ * One data row, checked: the values cost_lines stores besides the raw fields, without the
+ * objects an InvoiceCostLine carries (the bulk path writes these straight into COPY rows).
+ */
+export interface InvoiceCsvRow {
+  /** 1-based data row number. */
+  readonly rowNumber: number;
+  /** The record's fields in file order, raw. */
+  readonly record: readonly string[];
+  readonly amountMicros: bigint;
+  /** Exact decimal string (thousands separators removed), null when the column is empty. */
+  readonly hours: string | null;
+  readonly periodStart: CsvInstant | null;
+  readonly periodEnd: CsvInstant | null;
+  readonly kind: CostKind;
+  readonly resourceName: string | null;
+}
+
+/** Caches stop growing here: an invoice of unique values still parses in bounded memory. */
+const CACHE_LIMIT = 20_000;
+
+function cached<K, V>(cache: Map<K, V>, key: K, compute: (key: K) => V): V {
+  let value = cache.get(key);
+  if (value === undefined && !cache.has(key)) {
+    value = compute(key);
+    if (cache.size < CACHE_LIMIT) cache.set(key, value);
+  }
+  return value as V;
+}
+
+/**
+ * Reads the data records of one file (built from its header record): each record checked into an
+ * InvoiceCsvRow, an InvoiceCostLine built from a row, a row's fields as JSON. Values that repeat
+ * from line to line (dates, hours, products, descriptions) are parsed once.
+ */
+export class InvoiceCsvReader {
+  /** Header names, trimmed, in file order. */
+  readonly headerNames: readonly string[];
+  readonly #at: Record<RequiredColumn, number>;
+  /** `{"name":` per column, JSON-escaped once, for fieldsJson. */
+  readonly #jsonKeys: string[];
+  readonly #instants = new Map<string, CsvInstant | null>();
+  readonly #hours = new Map<string, string | null>();
+  readonly #kinds = new Map<string, CostKind>();
+  readonly #resourceNames = new Map<string, string | null>();
+
+  constructor(header: readonly string[]) {
+    this.#at = indexRequiredColumns(header);
+    this.headerNames = header.map((name) => name.trim());
+    this.#jsonKeys = this.headerNames.map((name, i) => `${i === 0 ? '{' : ','}${JSON.stringify(name)}:`);
+  }
+
+  /** Checks one data record (the checks and their order are toCostLine's); throws InvoiceCsvError. */
+  read(record: readonly string[], rowNumber: number): InvoiceCsvRow {
+    const at = this.#at;
+    const get = (column: RequiredColumn): string => record[at[column]] ?? '';
+    const fail = (reason: string): never => {
+      throw new InvoiceCsvError(rowNumber, reason);
+    };
+
+    const usd = get('USD');
+    const amountMicros = parseDollarsToMicros(usd) ?? fail(`unparsable USD amount ${JSON.stringify(usd)}`);
+
+    const rawHours = get('hours');
+    const hours = rawHours.trim() === '' ? null : (cached(this.#hours, rawHours, parseDecimal) ?? fail(`unparsable hours ${JSON.stringify(rawHours)}`));
+
+    const instantOf = (column: 'start' | 'end'): CsvInstant | null => {
+      const raw = get(column);
+      if (raw.trim() === '') return null;
+      return cached(this.#instants, raw, csvInstant) ?? fail(`unparsable ${column} date ${JSON.stringify(raw)}`);
+    };
+    const periodStart = instantOf('start');
+    const periodEnd = instantOf('end');
+    if (periodStart && periodEnd && periodEnd.ms < periodStart.ms) {
+      fail(`end ${get('end')} is before start ${get('start')}`);
+    }
+
+    const kind = cached(this.#kinds, get('product'), costKindOf);
+    return {
+      rowNumber,
+      record,
+      amountMicros,
+      hours,
+      periodStart,
+      periodEnd,
+      kind,
+      // "GST (10%)" has the same shape as "web-1 (s-1vcpu-1gb)" but names no resource.
+      resourceName: kind === 'tax' ? null : cached(this.#resourceNames, get('description'), resourceNameOf),
+    };
+  }
+
+  /** Every source column of the record by its header name, raw, as JSON text (what cost_lines.fields holds). */
+  fieldsJson(record: readonly string[]): string {
+    const keys = this.#jsonKeys;
+    let json = '';
+    for (let i = 0; i < keys.length; i++) json += keys[i]! + JSON.stringify(record[i] ?? '');
+    return keys.length === 0 ? '{}' : `${json}}`;
+  }
+
+  /** The same row as an InvoiceCostLine. */
+  costLine(row: InvoiceCsvRow): InvoiceCostLine {
+    const { record } = row;
+    const at = this.#at;
+    const get = (column: RequiredColumn): string => record[at[column]] ?? '';
+    // No prototype: a header named "__proto__" must stay an ordinary field.
+    const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+    const names = this.headerNames;
+    for (let i = 0; i < names.length; i++) fields[names[i]!] = record[i] ?? '';
+    return {
+      rowNumber: row.rowNumber,
+      fields,
+      product: get('product'),
+      groupDescription: get('group_description'),
+      description: get('description'),
+      projectName: get('project_name'),
+      category: get('category'),
+      usd: get('USD'),
+      kind: row.kind,
+      resourceName: row.resourceName,
+      hours: row.hours,
+      // A fresh Date per line: callers may mutate theirs.
+      periodStart: row.periodStart ? new Date(row.periodStart.ms) : null,
+      periodEnd: row.periodEnd ? new Date(row.periodEnd.ms) : null,
+      amountMicros: row.amountMicros,
+      amountMinor: microsToCentsDecimal(row.amountMicros),
+    };
+  }
+
+  /** The raw value of a required column. */
+  column(record: readonly string[], column: RequiredColumn): string {
+    return record[this.#at[column]] ?? '';
+  }
+}
+
+function csvInstant(raw: string): CsvInstant | null {
+  const date = parseInstant(raw);
+  return date ? { ms: date.getTime(), iso: date.toISOString() } : null;
 }
 
 /**
@@ -123,16 +248,48 @@ function lineReader(header: string[]): (record: string[], rowNumber: number) => 
 export function parseInvoiceCsv(text: string | Uint8Array): InvoiceCostLine[] {
   let records: string[][];
   try {
-    records = parse(text, CSV_OPTIONS);
+    // Bytes are decoded as the ingest decodes a response body (BOM dropped, invalid bytes replaced).
+    records = csvRecords(typeof text === 'string' ? text : new TextDecoder('utf-8').decode(text));
   } catch (err) {
-    throw malformed(err);
+    throw err instanceof CsvRecordsError ? malformed(err) : err;
   }
   const header = records[0];
   if (header === undefined) throw new InvoiceCsvError(0, 'the file is empty');
-  const read = lineReader(header);
+  const reader = new InvoiceCsvReader(header);
   const lines: InvoiceCostLine[] = new Array(records.length - 1);
-  for (let r = 1; r < records.length; r++) lines[r - 1] = read(records[r]!, r);
+  for (let r = 1; r < records.length; r++) lines[r - 1] = reader.costLine(reader.read(records[r]!, r));
   return lines;
+}
+
+/**
+ * The records of a stream of text, a batch per text chunk; a malformed record ends it with its
+ * InvoiceCsvError after the records before it. An error of the source itself (a dropped
+ * connection) comes out unchanged.
+ */
+async function* recordBatches(text: AsyncIterable<string>): AsyncGenerator<string[][]> {
+  let batch: string[][] = [];
+  const records = new CsvRecords((record) => batch.push(record));
+  let error: CsvRecordsError | undefined;
+  const feed = (push: () => void) => {
+    try {
+      push();
+    } catch (err) {
+      if (!(err instanceof CsvRecordsError)) throw err;
+      error = err;
+    }
+  };
+  for await (const chunk of text) {
+    feed(() => records.push(chunk));
+    if (batch.length > 0) {
+      yield batch;
+      batch = [];
+    }
+    if (error) throw malformed(error);
+  }
+  feed(() => records.end());
+  if (batch.length > 0) yield batch;
+  if (error) throw malformed(error);
+  if (records.records === 0) throw new InvoiceCsvError(0, 'the file is empty');
 }
 
 /**
@@ -141,24 +298,39 @@ export function parseInvoiceCsv(text: string | Uint8Array): InvoiceCostLine[] {
  * connection) comes out unchanged.
  */
 export async function* parseInvoiceCsvStream(text: AsyncIterable<string>): AsyncGenerator<InvoiceCostLine> {
-  const parser = parseStream(CSV_OPTIONS);
-  const feeding = pipeline(text, parser).catch(() => {}); // its error surfaces through the parser below
-  let read: ((record: string[], rowNumber: number) => InvoiceCostLine) | undefined;
+  let reader: InvoiceCsvReader | undefined;
   let rowNumber = 0;
-  try {
-    for await (const record of parser as AsyncIterable<string[]>) {
-      if (read === undefined) read = lineReader(record);
-      else yield read(record, ++rowNumber);
+  for await (const batch of recordBatches(text)) {
+    for (const record of batch) {
+      if (reader === undefined) reader = new InvoiceCsvReader(record);
+      else yield reader.costLine(reader.read(record, ++rowNumber));
     }
-  } catch (err) {
-    throw err instanceof CsvError ? malformed(err) : err;
-  } finally {
-    parser.destroy();
-    await feeding;
   }
-  if (read === undefined) throw new InvoiceCsvError(0, 'the file is empty');
 }
 
+/**
+ * The bulk path: checked rows in batches of at least `batchSize` (the last may be smaller), each
+ * with the reader of its file. Errors as parseInvoiceCsvStream's.
+ */
+export async function* readInvoiceCsvRows(
+  text: AsyncIterable<string>,
+  batchSize: number,
+): AsyncGenerator<{ reader: InvoiceCsvReader; rows: InvoiceCsvRow[] }> {
+  let reader: InvoiceCsvReader | undefined;
+  let rowNumber = 0;
+  let rows: InvoiceCsvRow[] = [];
+  for await (const batch of recordBatches(text)) {
+    for (const record of batch) {
+      if (reader === undefined) reader = new InvoiceCsvReader(record);
+      else rows.push(reader.read(record, ++rowNumber));
+    }
+    if (rows.length >= batchSize) {
+      yield { reader: reader!, rows };
+      rows = [];
+    }
+  }
+  if (rows.length > 0) yield { reader: reader!, rows };
+}
 /**
  * UTF-8 text of a response body, chunk by chunk, as undici's `text()` would decode it (a
  * leading BOM dropped, invalid bytes replaced), each chunk also fed to `hash`: the sha256 of the
@@ -192,7 +364,7 @@ export function csvHasher(): Hash {
   return createHash('sha256');
 }
 
-function indexRequiredColumns(header: string[]): Record<RequiredColumn, number> {
+function indexRequiredColumns(header: readonly string[]): Record<RequiredColumn, number> {
   // Header-keyed, case-insensitive: the provider has reordered columns before.
   const positions = new Map<string, number>();
   header.forEach((name, i) => {
@@ -208,67 +380,6 @@ function indexRequiredColumns(header: string[]): Record<RequiredColumn, number> 
   >;
 }
 
-function toCostLine(
-  record: string[],
-  rowNumber: number,
-  headerNames: string[],
-  at: Record<RequiredColumn, number>,
-  instants: Map<string, Date | null>,
-): InvoiceCostLine {
-  // No prototype: a header named "__proto__" must stay an ordinary field.
-  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (let i = 0; i < headerNames.length; i++) fields[headerNames[i]!] = record[i] ?? '';
-  const get = (column: RequiredColumn): string => record[at[column]] ?? '';
-
-  const fail = (reason: string): never => {
-    throw new InvoiceCsvError(rowNumber, reason);
-  };
-
-  const usd = get('USD');
-  const amountMicros = parseDollarsToMicros(usd) ?? fail(`unparsable USD amount ${JSON.stringify(usd)}`);
-
-  const rawHours = get('hours');
-  const hours = rawHours.trim() === '' ? null : (parseDecimal(rawHours) ?? fail(`unparsable hours ${JSON.stringify(rawHours)}`));
-
-  const instantOf = (column: 'start' | 'end'): Date | null => {
-    const raw = get(column);
-    if (raw.trim() === '') return null;
-    let parsed = instants.get(raw);
-    if (parsed === undefined) {
-      parsed = parseInstant(raw);
-      instants.set(raw, parsed);
-    }
-    // A fresh Date per line: callers may mutate theirs.
-    return parsed ? new Date(parsed.getTime()) : fail(`unparsable ${column} date ${JSON.stringify(raw)}`);
-  };
-  const periodStart = instantOf('start');
-  const periodEnd = instantOf('end');
-  if (periodStart && periodEnd && periodEnd.getTime() < periodStart.getTime()) {
-    fail(`end ${get('end')} is before start ${get('start')}`);
-  }
-
-  const product = get('product');
-  const description = get('description');
-  const kind = costKindOf(product);
-  return {
-    rowNumber,
-    fields,
-    product,
-    groupDescription: get('group_description'),
-    description,
-    projectName: get('project_name'),
-    category: get('category'),
-    usd,
-    kind,
-    // "GST (10%)" has the same shape as "web-1 (s-1vcpu-1gb)" but names no resource.
-    resourceName: kind === 'tax' ? null : resourceNameOf(description),
-    hours,
-    periodStart,
-    periodEnd,
-    amountMicros,
-    amountMinor: microsToCentsDecimal(amountMicros),
-  };
-}
 
 const RESOURCE_DESCRIPTION = /^\s*(.+?)\s+\(([^()]+)\)\s*$/;
 
