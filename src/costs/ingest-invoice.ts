@@ -15,6 +15,7 @@
 //   the row and reason in its own write (ingest_status failed) and the error is rethrown so the job
 //   retries and, in the end, dead-letters.
 // - A successful ingest of a new CSV queues vendor-bill-push in the same transaction.
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,22 +27,22 @@ import { QUEUES } from '../../jobs/catalog.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { pgPoolOf, type PrismaClient } from '../platform/database.ts';
 import { NotFoundError } from '../platform/errors.ts';
-import { csvChecksumOfBody, csvHasher, decodeCsvText, InvoiceCsvError, parseInvoiceCsvStream, type InvoiceCostLine } from './invoice-csv.ts';
+import { csvChecksumOfBody, csvHasher, decodeCsvText, InvoiceCsvError, readInvoiceCsvRows, type InvoiceCsvRow } from './invoice-csv.ts';
 import { ProviderApiError, type ProviderClient } from './provider-client.ts';
 import {
-  COPY_INTO_STAGING,
-  CREATE_STAGING,
+  COPY_INTO_COST_LINES,
+  costLineCopyRow,
   deleteCostLinesSql,
   findHeader,
   findHeaderSql,
-  insertStagedLinesSql,
   markIngestedSql,
   markRecovered,
+  matchResourcesSql,
   recordIngestError,
-  stagingCopyRows,
-  TRUNCATE_STAGING,
   type IngestedHeader,
   type InvoiceHeaderRow,
+  type ResourceKey,
+  type ResourceMatch,
 } from './repository.ts';
 import { microsToUsd } from './usd.ts';
 
@@ -52,6 +53,8 @@ export interface IngestInvoiceDeps {
   provider: ProviderClient;
   now: Date;
   logger?: Logger;
+  /** Lines per COPY (default CHUNK_LINES); the tests use small chunks. */
+  chunkLines?: number;
 }
 
 export interface IngestTimings {
@@ -74,7 +77,7 @@ export interface IngestInvoiceOutcome {
   timings: IngestTimings;
 }
 
-/** Lines per staged chunk: one COPY and one INSERT ... SELECT each; two chunks at most are in memory. */
+/** Lines per chunk: one matching query and one COPY each; two chunks at most are in memory. */
 const CHUNK_LINES = 10_000;
 
 export async function ingestInvoice(deps: IngestInvoiceDeps, input: { invoiceUuid: string }): Promise<IngestInvoiceOutcome> {
@@ -125,12 +128,11 @@ export async function ingestInvoice(deps: IngestInvoiceDeps, input: { invoiceUui
     // The header's row lock first: a concurrent ingest of this invoice waits here, then finds our checksum.
     const [locked] = await run<InvoiceHeaderRow>(client, findHeaderSql(invoiceUuid, 'update'));
     if (!locked) throw new NotFoundError('provider_invoice');
-    await run(client, CREATE_STAGING);
     await run(client, deleteCostLinesSql(locked.id));
 
     let loaded: Loaded;
     try {
-      loaded = await deps.provider.streamInvoiceCsv(invoiceUuid, (body) => streamIntoCostLines(client, locked.id, body));
+      loaded = await deps.provider.streamInvoiceCsv(invoiceUuid, (body) => streamIntoCostLines(client, locked.id, body, deps.chunkLines ?? CHUNK_LINES));
     } catch (error) {
       // Roll back first: the header's row lock must go before recordIngestError updates that row.
       await rollback();
@@ -206,32 +208,18 @@ interface Loaded {
 }
 
 /**
- * Body -> decoded text (hashed) -> parsed, checked lines -> chunks of COPY rows; each chunk is
- * COPied into the staging table and moved into cost_lines (matched) by one INSERT ... SELECT.
- * The next chunk is parsed while the database stores the current one.
+ * Body -> decoded text (hashed) -> checked rows -> chunks; for each chunk, the resources its lines
+ * name are matched by one query (only keys no earlier chunk asked about), then its rows are
+ * COPied into cost_lines. The next chunk is parsed while the database stores the current one.
  */
-async function streamIntoCostLines(client: pg.PoolClient, providerInvoiceId: string, body: AsyncIterable<Uint8Array>): Promise<Loaded> {
+async function streamIntoCostLines(client: pg.PoolClient, providerInvoiceId: string, body: AsyncIterable<Uint8Array>, chunkLines: number): Promise<Loaded> {
   const hash = csvHasher();
-  const copyRow = stagingCopyRows();
+  const matches = new ResourceMatches();
+  const storable = new Set<string>();
   let lineCount = 0;
-  let totalMicros = 0n;
-  async function* chunks(): AsyncGenerator<string[]> {
-    let rows: string[] = [];
-    for await (const line of parseInvoiceCsvStream(decodeCsvText(body, hash))) {
-      checkStorable(line);
-      lineCount++;
-      totalMicros += line.amountMicros;
-      rows.push(copyRow(line));
-      if (rows.length >= CHUNK_LINES) {
-        yield rows;
-        rows = [];
-      }
-    }
-    if (rows.length > 0) yield rows;
-  }
-
-  const source = chunks();
   let matchedCount = 0;
+  let totalMicros = 0n;
+  const source = readInvoiceCsvRows(decodeCsvText(body, hash), chunkLines, (row) => checkStorable(row, storable));
   try {
     let next = source.next();
     for (;;) {
@@ -239,15 +227,71 @@ async function streamIntoCostLines(client: pg.PoolClient, providerInvoiceId: str
       if (current.done) break;
       next = source.next(); // parse ahead while this chunk is stored
       next.catch(() => {}); // awaited on the next turn; not an unhandled rejection meanwhile
-      await pipeline(Readable.from([current.value.join('')]), client.query(copyFrom(COPY_INTO_STAGING)));
-      const [row] = await run<{ matched: number }>(client, insertStagedLinesSql(providerInvoiceId));
-      matchedCount += row!.matched;
-      await run(client, TRUNCATE_STAGING);
+      const { reader, rows } = current.value;
+      await matches.resolve(client, rows);
+      let copy = '';
+      for (const row of rows) {
+        const match = matches.of(row);
+        if (match !== null) matchedCount++;
+        totalMicros += row.amountMicros;
+        copy += costLineCopyRow(randomUUID(), providerInvoiceId, reader, row, match);
+      }
+      lineCount += rows.length;
+      await pipeline(Readable.from([copy]), client.query(copyFrom(COPY_INTO_COST_LINES)));
     }
   } finally {
     await source.return(undefined).catch(() => {});
   }
   return { checksum: hash.digest('hex'), lineCount, matchedCount, totalMicros };
+}
+
+type Period = Map<string, ResourceMatch | null>; // by end instant ('' for none)
+
+/**
+ * The resource each (kind, name, period start, period end) of the invoice names, asked of the
+ * database once per key (matchResourcesSql, the matching rule's one place). Keyed by the values
+ * themselves, level by level, so a line costs a few map lookups and no key string.
+ */
+class ResourceMatches {
+  readonly #byKind = new Map<string, Map<string, Map<string, Period>>>();
+
+  /** The match of a row whose key has been resolved (null: no resource, or the row names none). */
+  of(row: InvoiceCsvRow): ResourceMatch | null {
+    if (row.resourceName === null) return null;
+    return this.#period(row).get(row.periodEnd?.iso ?? '') ?? null;
+  }
+
+  /** Resolves, in one query, every key of `rows` not resolved yet. */
+  async resolve(client: pg.PoolClient, rows: readonly InvoiceCsvRow[]): Promise<void> {
+    const keys: ResourceKey[] = [];
+    const periods: Period[] = [];
+    for (const row of rows) {
+      if (row.resourceName === null) continue;
+      const period = this.#period(row);
+      const end = row.periodEnd?.iso ?? '';
+      if (period.has(end)) continue;
+      period.set(end, null);
+      keys.push({ kind: row.kind, resourceName: row.resourceName, periodStart: row.periodStart?.iso ?? null, periodEnd: row.periodEnd?.iso ?? null });
+      periods.push(period);
+    }
+    if (keys.length === 0) return;
+    for (const m of await run<{ i: number; resource_id: string; deployment_id: string | null }>(client, matchResourcesSql(keys))) {
+      const key = keys[m.i - 1]!;
+      periods[m.i - 1]!.set(key.periodEnd ?? '', { resourceId: m.resource_id, deploymentId: m.deployment_id });
+    }
+  }
+
+  #period(row: InvoiceCsvRow): Period {
+    const byName = getOrAdd(this.#byKind, row.kind, () => new Map<string, Map<string, Period>>());
+    const byStart = getOrAdd(byName, row.resourceName!, () => new Map<string, Period>());
+    return getOrAdd(byStart, row.periodStart?.iso ?? '', () => new Map<string, ResourceMatch | null>());
+  }
+}
+
+function getOrAdd<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = create()));
+  return value;
 }
 
 /** A Prisma.sql statement on a plain pg connection (the ingest's transaction holds its own). */
@@ -258,8 +302,11 @@ async function run<T>(client: pg.PoolClient, statement: Prisma.Sql): Promise<T[]
 // hours is NUMERIC(30,12): refuse what it would round or overflow, with the row, rather than store it altered.
 const STORABLE_HOURS = /^-?\d{1,18}(\.\d{1,12})?$/;
 
-function checkStorable(line: InvoiceCostLine): void {
-  if (line.hours !== null && !STORABLE_HOURS.test(line.hours.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, ''))) {
-    throw new InvoiceCsvError(line.rowNumber, `hours ${JSON.stringify(line.hours)} has more than 18 integer or 12 decimal digits`);
+function checkStorable(row: InvoiceCsvRow, storable: Set<string>): void {
+  const hours = row.hours;
+  if (hours === null || storable.has(hours)) return;
+  if (!STORABLE_HOURS.test(hours.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, ''))) {
+    throw new InvoiceCsvError(row.rowNumber, `hours ${JSON.stringify(hours)} has more than 18 integer or 12 decimal digits`);
   }
+  if (storable.size < 20_000) storable.add(hours);
 }

@@ -123,13 +123,28 @@ export interface InvoiceCsvRow {
 /** Caches stop growing here: an invoice of unique values still parses in bounded memory. */
 const CACHE_LIMIT = 20_000;
 
-function cached<K, V>(cache: Map<K, V>, key: K, compute: (key: K) => V): V {
-  let value = cache.get(key);
-  if (value === undefined && !cache.has(key)) {
-    value = compute(key);
-    if (cache.size < CACHE_LIMIT) cache.set(key, value);
+/** `compute` of a text, remembered: the last one (columns repeat line after line), then up to CACHE_LIMIT others. */
+class Memo<V> {
+  readonly #compute: (key: string) => V;
+  readonly #map = new Map<string, V>();
+  #lastKey: string | undefined;
+  #lastValue: V | undefined;
+
+  constructor(compute: (key: string) => V) {
+    this.#compute = compute;
   }
-  return value as V;
+
+  get(key: string): V {
+    if (key === this.#lastKey) return this.#lastValue as V;
+    let value = this.#map.get(key);
+    if (value === undefined && !this.#map.has(key)) {
+      value = this.#compute(key);
+      if (this.#map.size < CACHE_LIMIT) this.#map.set(key, value);
+    }
+    this.#lastKey = key;
+    this.#lastValue = value;
+    return value as V;
+  }
 }
 
 /**
@@ -143,10 +158,10 @@ export class InvoiceCsvReader {
   readonly #at: Record<RequiredColumn, number>;
   /** `{"name":` per column, JSON-escaped once, for fieldsJson. */
   readonly #jsonKeys: string[];
-  readonly #instants = new Map<string, CsvInstant | null>();
-  readonly #hours = new Map<string, string | null>();
-  readonly #kinds = new Map<string, CostKind>();
-  readonly #resourceNames = new Map<string, string | null>();
+  readonly #instants = new Memo(csvInstant);
+  readonly #hours = new Memo(parseDecimal);
+  readonly #kinds = new Memo(costKindOf);
+  readonly #resourceNames = new Memo(resourceNameOf);
 
   constructor(header: readonly string[]) {
     this.#at = indexRequiredColumns(header);
@@ -157,29 +172,24 @@ export class InvoiceCsvReader {
   /** Checks one data record (the checks and their order are toCostLine's); throws InvoiceCsvError. */
   read(record: readonly string[], rowNumber: number): InvoiceCsvRow {
     const at = this.#at;
-    const get = (column: RequiredColumn): string => record[at[column]] ?? '';
-    const fail = (reason: string): never => {
-      throw new InvoiceCsvError(rowNumber, reason);
-    };
+    const usd = record[at.USD] ?? '';
+    const amountMicros = parseDollarsToMicros(usd);
+    if (amountMicros === null) throw new InvoiceCsvError(rowNumber, `unparsable USD amount ${JSON.stringify(usd)}`);
 
-    const usd = get('USD');
-    const amountMicros = parseDollarsToMicros(usd) ?? fail(`unparsable USD amount ${JSON.stringify(usd)}`);
-
-    const rawHours = get('hours');
-    const hours = rawHours.trim() === '' ? null : (cached(this.#hours, rawHours, parseDecimal) ?? fail(`unparsable hours ${JSON.stringify(rawHours)}`));
-
-    const instantOf = (column: 'start' | 'end'): CsvInstant | null => {
-      const raw = get(column);
-      if (raw.trim() === '') return null;
-      return cached(this.#instants, raw, csvInstant) ?? fail(`unparsable ${column} date ${JSON.stringify(raw)}`);
-    };
-    const periodStart = instantOf('start');
-    const periodEnd = instantOf('end');
-    if (periodStart && periodEnd && periodEnd.ms < periodStart.ms) {
-      fail(`end ${get('end')} is before start ${get('start')}`);
+    const rawHours = record[at.hours] ?? '';
+    let hours: string | null = null;
+    if (rawHours.trim() !== '') {
+      hours = this.#hours.get(rawHours);
+      if (hours === null) throw new InvoiceCsvError(rowNumber, `unparsable hours ${JSON.stringify(rawHours)}`);
     }
 
-    const kind = cached(this.#kinds, get('product'), costKindOf);
+    const periodStart = this.#instant(record, 'start', rowNumber);
+    const periodEnd = this.#instant(record, 'end', rowNumber);
+    if (periodStart && periodEnd && periodEnd.ms < periodStart.ms) {
+      throw new InvoiceCsvError(rowNumber, `end ${record[at.end] ?? ''} is before start ${record[at.start] ?? ''}`);
+    }
+
+    const kind = this.#kinds.get(record[at.product] ?? '');
     return {
       rowNumber,
       record,
@@ -189,16 +199,33 @@ export class InvoiceCsvReader {
       periodEnd,
       kind,
       // "GST (10%)" has the same shape as "web-1 (s-1vcpu-1gb)" but names no resource.
-      resourceName: kind === 'tax' ? null : cached(this.#resourceNames, get('description'), resourceNameOf),
+      resourceName: kind === 'tax' ? null : this.#resourceNames.get(record[at.description] ?? ''),
     };
   }
 
-  /** Every source column of the record by its header name, raw, as JSON text (what cost_lines.fields holds). */
+  #instant(record: readonly string[], column: 'start' | 'end', rowNumber: number): CsvInstant | null {
+    const raw = record[this.#at[column]] ?? '';
+    if (raw.trim() === '') return null;
+    const instant = this.#instants.get(raw);
+    if (instant === null) throw new InvoiceCsvError(rowNumber, `unparsable ${column} date ${JSON.stringify(raw)}`);
+    return instant;
+  }
+
+  /**
+   * Every source column of the record by its header name, raw, as JSON text (what cost_lines.fields
+   * holds). JSON.stringify escapes a value only when it must (a quote, a backslash, a control
+   * character, a surrogate): otherwise the value is written between quotes as it is. So the text
+   * has a backslash only when a field has one of those.
+   */
   fieldsJson(record: readonly string[]): string {
     const keys = this.#jsonKeys;
+    if (keys.length === 0) return '{}';
     let json = '';
-    for (let i = 0; i < keys.length; i++) json += keys[i]! + JSON.stringify(record[i] ?? '');
-    return keys.length === 0 ? '{}' : `${json}}`;
+    for (let i = 0; i < keys.length; i++) {
+      const value = record[i] ?? '';
+      json += keys[i]! + (isPlainJsonString(value) ? `"${value}"` : JSON.stringify(value));
+    }
+    return `${json}}`;
   }
 
   /** The same row as an InvoiceCostLine. */
@@ -234,6 +261,15 @@ export class InvoiceCsvReader {
   column(record: readonly string[], column: RequiredColumn): string {
     return record[this.#at[column]] ?? '';
   }
+}
+
+/** True when JSON.stringify(value) is value between quotes: no quote, backslash, control character or surrogate. */
+function isPlainJsonString(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
 }
 
 function csvInstant(raw: string): CsvInstant | null {
@@ -309,12 +345,15 @@ export async function* parseInvoiceCsvStream(text: AsyncIterable<string>): Async
 }
 
 /**
- * The bulk path: checked rows in batches of at least `batchSize` (the last may be smaller), each
- * with the reader of its file. Errors as parseInvoiceCsvStream's.
+ * The bulk path: checked rows in batches of `batchSize` (the last may be smaller), each
+ * with the reader of its file. `check` (the caller's own checks, which throw InvoiceCsvError) runs
+ * on each row as it is read, so the error reported is always the first row's. Errors as
+ * parseInvoiceCsvStream's.
  */
 export async function* readInvoiceCsvRows(
   text: AsyncIterable<string>,
   batchSize: number,
+  check: (row: InvoiceCsvRow) => void = () => {},
 ): AsyncGenerator<{ reader: InvoiceCsvReader; rows: InvoiceCsvRow[] }> {
   let reader: InvoiceCsvReader | undefined;
   let rowNumber = 0;
@@ -322,11 +361,15 @@ export async function* readInvoiceCsvRows(
   for await (const batch of recordBatches(text)) {
     for (const record of batch) {
       if (reader === undefined) reader = new InvoiceCsvReader(record);
-      else rows.push(reader.read(record, ++rowNumber));
-    }
-    if (rows.length >= batchSize) {
-      yield { reader: reader!, rows };
-      rows = [];
+      else {
+        const row = reader.read(record, ++rowNumber);
+        check(row);
+        rows.push(row);
+        if (rows.length >= batchSize) {
+          yield { reader, rows };
+          rows = [];
+        }
+      }
     }
   }
   if (rows.length > 0) yield { reader: reader!, rows };
@@ -399,8 +442,66 @@ const MICROS_AS_CENTS_SCALE = 4;
 
 /** `$1,234.56` -> 1234560000n micros; null when not a dollar amount or finer than a micro-dollar. */
 export function parseDollarsToMicros(raw: string): bigint | null {
+  const fast = plainDollarsToMicros(raw);
+  if (fast !== undefined) return fast;
   const amount = parseGroupedDecimal(raw, { dollarSign: true });
   return amount ? exactAtScale(amount, MICRO_SCALE) : null;
+}
+
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+
+/**
+ * The amounts of almost every line (`$0.104730`, `-$1.00`, `"$1,234.56"`), read without a regular
+ * expression: the value when `raw` is a well-formed amount under $1,000,000,000 exact to the
+ * micro-dollar, undefined for anything else (parseGroupedDecimal decides those). Every amount it
+ * reads, parseGroupedDecimal reads the same (test/costs/invoice-csv.test.ts checks it on random text).
+ */
+function plainDollarsToMicros(raw: string): bigint | undefined {
+  const n = raw.length;
+  let i = 0;
+  let negative = false;
+  if (raw.charCodeAt(i) === 45 /* - */) {
+    negative = true;
+    i++;
+  }
+  if (raw.charCodeAt(i) === 36 /* $ */) {
+    i++;
+    if (raw.charCodeAt(i) === 45) {
+      if (negative) return undefined;
+      negative = true;
+      i++;
+    }
+  }
+  // Whole dollars: digits, or groups of three after one to three digits.
+  let whole = 0;
+  let digits = 0;
+  let sinceComma = -1; // digits since the last comma; -1 before the first
+  for (; i < n; i++) {
+    const c = raw.charCodeAt(i);
+    if (c >= DIGIT_0 && c <= DIGIT_9) {
+      whole = whole * 10 + (c - DIGIT_0);
+      digits++;
+      if (sinceComma >= 0) sinceComma++;
+    } else if (c === 44 /* , */) {
+      if (sinceComma === -1 ? digits < 1 || digits > 3 : sinceComma !== 3) return undefined;
+      sinceComma = 0;
+    } else break;
+  }
+  if (digits === 0 || digits > 9 || (sinceComma !== -1 && sinceComma !== 3)) return undefined;
+  let micros = whole * 1_000_000;
+  if (i < n) {
+    if (raw.charCodeAt(i) !== 46 /* . */ || i + 1 === n) return undefined;
+    let scale = 100_000;
+    for (i++; i < n; i++) {
+      const c = raw.charCodeAt(i);
+      if (c < DIGIT_0 || c > DIGIT_9) return undefined;
+      if (scale >= 1) micros += (c - DIGIT_0) * scale;
+      else if (c !== DIGIT_0) return undefined; // finer than a micro-dollar
+      scale /= 10;
+    }
+  }
+  return negative ? -BigInt(micros) : BigInt(micros);
 }
 
 /** Exact decimal string with thousands separators removed, or null. */
