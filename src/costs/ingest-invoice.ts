@@ -15,7 +15,6 @@
 //   the row and reason in its own write (ingest_status failed) and the error is rethrown so the job
 //   retries and, in the end, dead-letters.
 // - A successful ingest of a new CSV queues vendor-bill-push in the same transaction.
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,11 +26,13 @@ import { QUEUES } from '../../jobs/catalog.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { pgPoolOf, type PrismaClient } from '../platform/database.ts';
 import { NotFoundError } from '../platform/errors.ts';
-import { csvChecksumOfBody, csvHasher, decodeCsvText, InvoiceCsvError, readInvoiceCsvRows, type InvoiceCsvRow } from './invoice-csv.ts';
+import { uuidv7 } from '../platform/uuid-v7.ts';
+import { csvChecksumOfBody, csvHasher, decodeCsvText, InvoiceCsvError, readInvoiceCsvRows, type InvoiceCsvReader, type InvoiceCsvRow } from './invoice-csv.ts';
 import { ProviderApiError, type ProviderClient } from './provider-client.ts';
 import {
   COPY_INTO_COST_LINES,
-  costLineCopyRow,
+  costLineCopyRowEnd,
+  costLineCopyRowStart,
   deleteCostLinesSql,
   findHeader,
   findHeaderSql,
@@ -42,7 +43,6 @@ import {
   type IngestedHeader,
   type InvoiceHeaderRow,
   type ResourceKey,
-  type ResourceMatch,
 } from './repository.ts';
 import { microsToUsd } from './usd.ts';
 
@@ -208,36 +208,39 @@ interface Loaded {
 }
 
 /**
- * Body -> decoded text (hashed) -> checked rows -> chunks; for each chunk, the resources its lines
- * name are matched by one query (only keys no earlier chunk asked about), then its rows are
- * COPied into cost_lines. The next chunk is parsed while the database stores the current one.
+ * Body -> decoded text (hashed) -> checked rows -> COPY rows into cost_lines, a chunk at a time.
+ * Each piece of text is parsed and written as bytes at once (the rows do not outlive it), while
+ * the previous chunk is stored. A row whose resource key (kind, name, period) an earlier chunk
+ * resolved is written whole; the others wait for the chunk's one matching query, then follow.
  */
 async function streamIntoCostLines(client: pg.PoolClient, providerInvoiceId: string, body: AsyncIterable<Uint8Array>, chunkLines: number): Promise<Loaded> {
   const hash = csvHasher();
   const matches = new ResourceMatches();
   const storable = new Set<string>();
+  const rows = readInvoiceCsvRows(decodeCsvText(body, hash), (row) => checkStorable(row, storable));
+  const source = copyChunks(rows, providerInvoiceId, matches, chunkLines);
   let lineCount = 0;
   let matchedCount = 0;
   let totalMicros = 0n;
-  const source = readInvoiceCsvRows(decodeCsvText(body, hash), chunkLines, (row) => checkStorable(row, storable));
   try {
     let next = source.next();
     for (;;) {
       const current = await next;
       if (current.done) break;
-      next = source.next(); // parse ahead while this chunk is stored
+      next = source.next(); // parse and write ahead while this chunk is stored
       next.catch(() => {}); // awaited on the next turn; not an unhandled rejection meanwhile
-      const { reader, rows } = current.value;
-      await matches.resolve(client, rows);
-      let copy = '';
-      for (const row of rows) {
-        const match = matches.of(row);
-        if (match !== null) matchedCount++;
-        totalMicros += row.amountMicros;
-        copy += costLineCopyRow(randomUUID(), providerInvoiceId, reader, row, match);
+      const chunk = current.value;
+      await matches.resolve(client, chunk.waiting);
+      let rest = '';
+      for (const { start, key } of chunk.waiting) {
+        if (key.rowEnd !== UNMATCHED) matchedCount++;
+        rest += start + key.rowEnd!;
       }
-      lineCount += rows.length;
-      await pipeline(Readable.from([copy]), client.query(copyFrom(COPY_INTO_COST_LINES)));
+      if (rest !== '') chunk.bytes.push(Buffer.from(rest));
+      await pipeline(Readable.from(chunk.bytes), client.query(copyFrom(COPY_INTO_COST_LINES)));
+      lineCount += chunk.lines;
+      matchedCount += chunk.matched;
+      totalMicros += chunk.totalMicros;
     }
   } finally {
     await source.return(undefined).catch(() => {});
@@ -245,7 +248,56 @@ async function streamIntoCostLines(client: pg.PoolClient, providerInvoiceId: str
   return { checksum: hash.digest('hex'), lineCount, matchedCount, totalMicros };
 }
 
-type Period = Map<string, ResourceMatch | null>; // by end instant ('' for none)
+interface CopyChunk {
+  /** COPY rows, complete. */
+  bytes: Buffer[];
+  /** Rows waiting for their key's match: the row up to its last two columns. */
+  waiting: { start: string; key: ResourceKeySlot }[];
+  lines: number;
+  /** Of the complete rows, how many matched a resource. */
+  matched: number;
+  totalMicros: bigint;
+}
+
+/** The rows as chunks of about `chunkLines` COPY rows (new ids: UUID v7, in insertion order). */
+async function* copyChunks(
+  pieces: AsyncIterable<{ reader: InvoiceCsvReader; rows: InvoiceCsvRow[] }>,
+  providerInvoiceId: string,
+  matches: ResourceMatches,
+  chunkLines: number,
+): AsyncGenerator<CopyChunk> {
+  let chunk: CopyChunk = { bytes: [], waiting: [], lines: 0, matched: 0, totalMicros: 0n };
+  for await (const { reader, rows } of pieces) {
+    let text = '';
+    for (const row of rows) {
+      const start = costLineCopyRowStart(uuidv7(), providerInvoiceId, reader, row);
+      const key = matches.slot(row);
+      if (key === null) text += start + UNMATCHED;
+      else if (key.rowEnd === undefined) chunk.waiting.push({ start, key });
+      else {
+        if (key.rowEnd !== UNMATCHED) chunk.matched++;
+        text += start + key.rowEnd;
+      }
+      chunk.totalMicros += row.amountMicros;
+    }
+    if (text !== '') chunk.bytes.push(Buffer.from(text));
+    chunk.lines += rows.length;
+    if (chunk.lines >= chunkLines) {
+      yield chunk;
+      chunk = { bytes: [], waiting: [], lines: 0, matched: 0, totalMicros: 0n };
+    }
+  }
+  if (chunk.lines > 0) yield chunk;
+}
+
+const UNMATCHED = costLineCopyRowEnd(null);
+
+/** One (kind, name, period start, period end): its resource, as the end of its lines' COPY rows once asked. */
+interface ResourceKeySlot {
+  readonly key: ResourceKey;
+  /** Undefined until resolved; UNMATCHED when no resource matches. */
+  rowEnd: string | undefined;
+}
 
 /**
  * The resource each (kind, name, period start, period end) of the invoice names, asked of the
@@ -253,38 +305,29 @@ type Period = Map<string, ResourceMatch | null>; // by end instant ('' for none)
  * themselves, level by level, so a line costs a few map lookups and no key string.
  */
 class ResourceMatches {
-  readonly #byKind = new Map<string, Map<string, Map<string, Period>>>();
+  readonly #byKind = new Map<string, Map<string, Map<string, Map<string, ResourceKeySlot>>>>();
 
-  /** The match of a row whose key has been resolved (null: no resource, or the row names none). */
-  of(row: InvoiceCsvRow): ResourceMatch | null {
-    if (row.resourceName === null) return null;
-    return this.#period(row).get(row.periodEnd?.iso ?? '') ?? null;
+  /** The slot of the row's key (created unresolved the first time); null when the row names no resource. */
+  slot(row: InvoiceCsvRow): ResourceKeySlot | null {
+    const name = row.resourceName;
+    if (name === null) return null;
+    const start = row.periodStart?.iso ?? null;
+    const end = row.periodEnd?.iso ?? null;
+    const byName = getOrAdd(this.#byKind, row.kind, () => new Map<string, Map<string, Map<string, ResourceKeySlot>>>());
+    const byStart = getOrAdd(byName, name, () => new Map<string, Map<string, ResourceKeySlot>>());
+    const byEnd = getOrAdd(byStart, start ?? '', () => new Map<string, ResourceKeySlot>());
+    return getOrAdd(byEnd, end ?? '', () => ({ key: { kind: row.kind, resourceName: name, periodStart: start, periodEnd: end }, rowEnd: undefined }));
   }
 
-  /** Resolves, in one query, every key of `rows` not resolved yet. */
-  async resolve(client: pg.PoolClient, rows: readonly InvoiceCsvRow[]): Promise<void> {
-    const keys: ResourceKey[] = [];
-    const periods: Period[] = [];
-    for (const row of rows) {
-      if (row.resourceName === null) continue;
-      const period = this.#period(row);
-      const end = row.periodEnd?.iso ?? '';
-      if (period.has(end)) continue;
-      period.set(end, null);
-      keys.push({ kind: row.kind, resourceName: row.resourceName, periodStart: row.periodStart?.iso ?? null, periodEnd: row.periodEnd?.iso ?? null });
-      periods.push(period);
+  /** Resolves, in one query, every slot of `waiting` not resolved yet. */
+  async resolve(client: pg.PoolClient, waiting: readonly { key: ResourceKeySlot }[]): Promise<void> {
+    const slots = [...new Set(waiting.map((w) => w.key).filter((slot) => slot.rowEnd === undefined))];
+    if (slots.length === 0) return;
+    const found = new Map<number, string>();
+    for (const m of await run<{ i: number; resource_id: string; deployment_id: string | null }>(client, matchResourcesSql(slots.map((slot) => slot.key)))) {
+      found.set(m.i, costLineCopyRowEnd({ resourceId: m.resource_id, deploymentId: m.deployment_id }));
     }
-    if (keys.length === 0) return;
-    for (const m of await run<{ i: number; resource_id: string; deployment_id: string | null }>(client, matchResourcesSql(keys))) {
-      const key = keys[m.i - 1]!;
-      periods[m.i - 1]!.set(key.periodEnd ?? '', { resourceId: m.resource_id, deploymentId: m.deployment_id });
-    }
-  }
-
-  #period(row: InvoiceCsvRow): Period {
-    const byName = getOrAdd(this.#byKind, row.kind, () => new Map<string, Map<string, Period>>());
-    const byStart = getOrAdd(byName, row.resourceName!, () => new Map<string, Period>());
-    return getOrAdd(byStart, row.periodStart?.iso ?? '', () => new Map<string, ResourceMatch | null>());
+    slots.forEach((slot, i) => (slot.rowEnd = found.get(i + 1) ?? UNMATCHED));
   }
 }
 

@@ -156,8 +156,10 @@ export class InvoiceCsvReader {
   /** Header names, trimmed, in file order. */
   readonly headerNames: readonly string[];
   readonly #at: Record<RequiredColumn, number>;
-  /** `{"name":` per column, JSON-escaped once, for fieldsJson. */
+  /** `{"name":` / `,"name":` per column, JSON-escaped once, in #jsonOrder, for fieldsJson. */
   readonly #jsonKeys: string[];
+  /** Column indexes in the order jsonb keeps object keys (shorter first, then bytewise), so PostgreSQL finds them sorted. */
+  readonly #jsonOrder: number[];
   readonly #instants = new Memo(csvInstant);
   readonly #hours = new Memo(parseDecimal);
   readonly #kinds = new Memo(costKindOf);
@@ -166,7 +168,9 @@ export class InvoiceCsvReader {
   constructor(header: readonly string[]) {
     this.#at = indexRequiredColumns(header);
     this.headerNames = header.map((name) => name.trim());
-    this.#jsonKeys = this.headerNames.map((name, i) => `${i === 0 ? '{' : ','}${JSON.stringify(name)}:`);
+    const utf8 = this.headerNames.map((name) => Buffer.from(name));
+    this.#jsonOrder = utf8.map((_, i) => i).sort((a, b) => utf8[a]!.length - utf8[b]!.length || Buffer.compare(utf8[a]!, utf8[b]!));
+    this.#jsonKeys = this.#jsonOrder.map((column, i) => `${i === 0 ? '{' : ','}${JSON.stringify(this.headerNames[column])}:`);
   }
 
   /** Checks one data record (the checks and their order are toCostLine's); throws InvoiceCsvError. */
@@ -178,7 +182,8 @@ export class InvoiceCsvReader {
 
     const rawHours = record[at.hours] ?? '';
     let hours: string | null = null;
-    if (rawHours.trim() !== '') {
+    if (isPlainDecimal(rawHours)) hours = rawHours;
+    else if (rawHours.trim() !== '') {
       hours = this.#hours.get(rawHours);
       if (hours === null) throw new InvoiceCsvError(rowNumber, `unparsable hours ${JSON.stringify(rawHours)}`);
     }
@@ -213,16 +218,17 @@ export class InvoiceCsvReader {
 
   /**
    * Every source column of the record by its header name, raw, as JSON text (what cost_lines.fields
-   * holds). JSON.stringify escapes a value only when it must (a quote, a backslash, a control
+   * holds), keys in jsonb's own order. JSON.stringify escapes a value only when it must (a quote, a backslash, a control
    * character, a surrogate): otherwise the value is written between quotes as it is. So the text
    * has a backslash only when a field has one of those.
    */
   fieldsJson(record: readonly string[]): string {
     const keys = this.#jsonKeys;
+    const order = this.#jsonOrder;
     if (keys.length === 0) return '{}';
     let json = '';
     for (let i = 0; i < keys.length; i++) {
-      const value = record[i] ?? '';
+      const value = record[order[i]!] ?? '';
       json += keys[i]! + (isPlainJsonString(value) ? `"${value}"` : JSON.stringify(value));
     }
     return `${json}}`;
@@ -261,6 +267,29 @@ export class InvoiceCsvReader {
   column(record: readonly string[], column: RequiredColumn): string {
     return record[this.#at[column]] ?? '';
   }
+}
+
+/**
+ * True for a decimal parseDecimal gives back unchanged (`744`, `0.5`, `1.50`): digits without a
+ * leading zero (or a lone 0), then optionally a fraction. Most hours are; the others are parsed.
+ */
+function isPlainDecimal(value: string): boolean {
+  const n = value.length;
+  if (n === 0) return false;
+  let i = 0;
+  const first = value.charCodeAt(0);
+  if (first === DIGIT_0) i = 1;
+  else {
+    while (i < n && value.charCodeAt(i) >= DIGIT_0 && value.charCodeAt(i) <= DIGIT_9) i++;
+    if (i === 0) return false;
+  }
+  if (i === n) return true;
+  if (value.charCodeAt(i) !== 46 /* . */ || i + 1 === n) return false;
+  for (i++; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < DIGIT_0 || c > DIGIT_9) return false;
+  }
+  return true;
 }
 
 /** True when JSON.stringify(value) is value between quotes: no quote, backslash, control character or surrogate. */
@@ -345,35 +374,31 @@ export async function* parseInvoiceCsvStream(text: AsyncIterable<string>): Async
 }
 
 /**
- * The bulk path: checked rows in batches of `batchSize` (the last may be smaller), each
- * with the reader of its file. `check` (the caller's own checks, which throw InvoiceCsvError) runs
- * on each row as it is read, so the error reported is always the first row's. Errors as
- * parseInvoiceCsvStream's.
+ * The bulk path: the checked rows of each piece of text as it arrives (a few hundred lines), with
+ * the reader of the file, so a caller can turn them into bytes before the next piece and keep no
+ * row objects. `check` (the caller's own checks, which throw InvoiceCsvError) runs on each row as
+ * it is read, so the error reported is always the first row's. Errors as parseInvoiceCsvStream's.
  */
 export async function* readInvoiceCsvRows(
   text: AsyncIterable<string>,
-  batchSize: number,
   check: (row: InvoiceCsvRow) => void = () => {},
 ): AsyncGenerator<{ reader: InvoiceCsvReader; rows: InvoiceCsvRow[] }> {
   let reader: InvoiceCsvReader | undefined;
   let rowNumber = 0;
-  let rows: InvoiceCsvRow[] = [];
   for await (const batch of recordBatches(text)) {
+    const rows: InvoiceCsvRow[] = [];
     for (const record of batch) {
       if (reader === undefined) reader = new InvoiceCsvReader(record);
       else {
         const row = reader.read(record, ++rowNumber);
         check(row);
         rows.push(row);
-        if (rows.length >= batchSize) {
-          yield { reader, rows };
-          rows = [];
-        }
       }
     }
+    if (rows.length > 0) yield { reader: reader!, rows };
   }
-  if (rows.length > 0) yield { reader: reader!, rows };
 }
+
 /**
  * UTF-8 text of a response body, chunk by chunk, as undici's `text()` would decode it (a
  * leading BOM dropped, invalid bytes replaced), each chunk also fed to `hash`: the sha256 of the

@@ -261,14 +261,12 @@ const COST_LINE_COPY_COLUMNS = `id, provider_invoice_id, "row_number", product, 
 
 export const COPY_INTO_COST_LINES = `COPY cost_lines (${COST_LINE_COPY_COLUMNS}) FROM STDIN`;
 
-/** One cost line as a row of COPY's text format (tab-separated, \N for null, backslash escapes), in COST_LINE_COPY_COLUMNS order. */
-export function costLineCopyRow(
-  id: string,
-  providerInvoiceId: string,
-  reader: InvoiceCsvReader,
-  row: InvoiceCsvRow,
-  match: ResourceMatch | null,
-): string {
+/**
+ * One cost line as a row of COPY's text format (tab-separated, \N for null, backslash escapes), in
+ * COST_LINE_COPY_COLUMNS order, in two parts: everything up to the resource it matched (written
+ * while the previous chunk is stored), then costLineCopyRowEnd once the match is known.
+ */
+export function costLineCopyRowStart(id: string, providerInvoiceId: string, reader: InvoiceCsvReader, row: InvoiceCsvRow): string {
   const r = row.record;
   const fields = reader.fieldsJson(r);
   // A field with a backslash, tab, line break or carriage return has a backslash in its JSON
@@ -278,10 +276,16 @@ export function costLineCopyRow(
     `${id}\t${providerInvoiceId}\t${row.rowNumber}\t${text(reader.column(r, 'product'))}\t${text(reader.column(r, 'group_description'))}\t` +
     `${text(reader.column(r, 'description'))}\t${row.hours ?? '\\N'}\t${row.periodStart?.iso ?? '\\N'}\t${row.periodEnd?.iso ?? '\\N'}\t` +
     `${text(reader.column(r, 'USD'))}\t${text(reader.column(r, 'project_name'))}\t${text(reader.column(r, 'category'))}\t` +
-    `${text(fields)}\t${row.amountMicros}\t${row.kind}\t${row.resourceName === null ? '\\N' : text(row.resourceName)}\t` +
-    `${match?.resourceId ?? '\\N'}\t${match?.deploymentId ?? '\\N'}\n`
+    `${text(fields)}\t${row.amountMicros}\t${row.kind}\t${row.resourceName === null ? '\\N' : text(row.resourceName)}\t`
   );
 }
+
+/** The rest of the row costLineCopyRowStart began: the resource and deployment the line matched. */
+export function costLineCopyRowEnd(match: ResourceMatch | null): string {
+  return match === null ? UNMATCHED_ROW_END : `${match.resourceId}\t${match.deploymentId ?? '\\N'}\n`;
+}
+
+const UNMATCHED_ROW_END = '\\N\t\\N\n';
 
 const plainText = (value: string): string => value;
 
