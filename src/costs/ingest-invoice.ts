@@ -1,9 +1,10 @@
 // invoice-ingest: fetches one provider invoice's CSV and stores its lines.
 //
-// - The CSV is streamed: the response body is decoded, hashed and parsed line by line; every
-//   10,000 lines are COPied into a per-transaction staging table and moved into cost_lines by one
-//   INSERT ... SELECT joined to cloud_resources (matching), while the next 10,000 are parsed.
-//   Memory stays flat however long the invoice is.
+// - The CSV is streamed: the response body is decoded, hashed and parsed as it arrives, each piece
+//   turned into COPY rows at once; every 10,000 lines are COPied straight into cost_lines while
+//   the next 10,000 are parsed. Each line is matched to its resource by one query per chunk over
+//   the chunk's new (kind, name, period) keys (repository.ts matchResourcesSql). Memory stays
+//   flat however long the invoice is.
 // - It all happens in one transaction, under a row lock on the header taken first (concurrent
 //   ingests of one invoice serialise), after deleting the old lines: a crash or a bad CSV rolls
 //   back to the previous set intact.
@@ -58,9 +59,9 @@ export interface IngestInvoiceDeps {
 }
 
 export interface IngestTimings {
-  /** Fetch, decode + hash, parse and COPY into the staging table: one stream, so one figure. */
+  /** Checksum pass, then delete, fetch, decode + hash, parse, match and COPY into cost_lines: one stream, so one figure. */
   loadMs: number;
-  /** The replace: delete, insert with matching, header. */
+  /** The header (counts, checksum, total), the push queued, the commit. */
   storeMs: number;
   totalMs: number;
 }

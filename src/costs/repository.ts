@@ -1,5 +1,5 @@
-// The cost side's SQL. Set-based throughout: an invoice's lines go in as arrays that unnest() turns
-// into rows (chunks of 10,000) matched to cloud_resources by a join in the same INSERT; lines left
+// The cost side's SQL. Set-based throughout: an invoice's lines go in by COPY (chunks of 10,000),
+// each chunk's lines matched to cloud_resources by one query over their distinct keys; lines left
 // unmatched are matched later by one UPDATE ... FROM cloud_resources; the resource sync is one
 // INSERT ... ON CONFLICT for all listed resources. NUMERIC values are read as text (`::text`) and
 // written from decimal strings, so amounts never pass through a float.
@@ -238,11 +238,12 @@ export interface ResourceMatch {
 /**
  * The resource each key names, by the matching rule (SAME_RESOURCE, BEST_RESOURCE_FIRST): one row
  * per key that matches, `i` its 1-based position in `keys`. The keys are few (the distinct names
- * and periods of a chunk), and the unnest() is hashed against one scan of the provider's resources:
- *   Unique -> Sort (l.i, alive during the period DESC, created_at DESC, id)
- *     -> Hash Join ((r.kind = l.kind) AND (lower(r.name) = lower(l.resource_name)))
- *          -> Bitmap Heap Scan on cloud_resources r (provider = 'digitalocean')
- *          -> Hash -> Function Scan on unnest l
+ * and periods of a chunk; the first chunk of bench:csv has 2,500), joined by hash to one scan of
+ * the provider's resources (EXPLAIN ANALYZE, 2,500 keys, 1,000 resources: 36 ms):
+ *   Unique -> Sort (l.i, alive during the period DESC, created_at DESC, r.id)
+ *     -> Hash Join ((l.kind = r.kind) AND (lower(l.resource_name) = lower(r.name)))
+ *          -> Function Scan on l (unnest)
+ *          -> Hash -> Bitmap Heap Scan on cloud_resources r (provider = 'digitalocean')
  */
 export function matchResourcesSql(keys: readonly ResourceKey[]): Prisma.Sql {
   const col = <T>(pick: (k: ResourceKey) => T): T[] => keys.map(pick);
