@@ -260,7 +260,7 @@ interface CopyChunk {
   totalMicros: bigint;
 }
 
-/** The rows as chunks of about `chunkLines` COPY rows (new ids: UUID v7, in insertion order). */
+/** The rows as chunks of `chunkLines` COPY rows (the last may be smaller); new ids: UUID v7, in insertion order. */
 async function* copyChunks(
   pieces: AsyncIterable<{ reader: InvoiceCsvReader; rows: InvoiceCsvRow[] }>,
   providerInvoiceId: string,
@@ -269,6 +269,7 @@ async function* copyChunks(
 ): AsyncGenerator<CopyChunk> {
   let chunk: CopyChunk = { bytes: [], waiting: [], lines: 0, matched: 0, totalMicros: 0n };
   for await (const { reader, rows } of pieces) {
+    // Complete rows are gathered as text per piece and turned into bytes at once.
     let text = '';
     for (const row of rows) {
       const start = costLineCopyRowStart(uuidv7(), providerInvoiceId, reader, row);
@@ -280,13 +281,14 @@ async function* copyChunks(
         text += start + key.rowEnd;
       }
       chunk.totalMicros += row.amountMicros;
+      if (++chunk.lines === chunkLines) {
+        if (text !== '') chunk.bytes.push(Buffer.from(text));
+        text = '';
+        yield chunk;
+        chunk = { bytes: [], waiting: [], lines: 0, matched: 0, totalMicros: 0n };
+      }
     }
     if (text !== '') chunk.bytes.push(Buffer.from(text));
-    chunk.lines += rows.length;
-    if (chunk.lines >= chunkLines) {
-      yield chunk;
-      chunk = { bytes: [], waiting: [], lines: 0, matched: 0, totalMicros: 0n };
-    }
   }
   if (chunk.lines > 0) yield chunk;
 }
