@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { exactAtScale, parseGroupedDecimal } from '../../src/money/decimal.ts';
+import { exactAtScale, formatDecimal, parseGroupedDecimal } from '../../src/money/decimal.ts';
 import {
   csvChecksum,
   csvHasher,
@@ -210,6 +210,22 @@ describe('money helpers', () => {
     for (const raw of ['$999,999,999.999999', '$1,000,000,000.00', '-$0.0000001', '$0.1234560000', '-0', '$-1,234.5']) {
       expect(parseDollarsToMicros(raw)).toBe(reference(raw));
     }
+  });
+
+  it('reads every hours value as the grouped-decimal parser does (plain ones are taken as written)', () => {
+    const hours = fc.array(fc.constantFrom('0', '1', '7', '44', '.', ',', '000', ' ', '-', '5'), { maxLength: 8 }).map((p) => p.join(''));
+    fc.assert(
+      fc.property(hours, (raw) => {
+        const quoted = `"${raw}"`;
+        const parsed = raw.trim() === '' ? null : parseGroupedDecimal(raw);
+        if (raw.trim() !== '' && parsed === null) {
+          expect(parseError([HEADER, row('$1.00', { hours: quoted })].join('\n')).reason).toContain('hours');
+        } else {
+          expect(parseInvoiceCsv([HEADER, row('$1.00', { hours: quoted })].join('\n'))[0]!.hours).toBe(parsed === null ? null : formatDecimal(parsed));
+        }
+      }),
+      { numRuns: 5_000 },
+    );
   });
 
   it('keeps fractions of a cent in amountMinor', () => {
