@@ -316,10 +316,15 @@ class ResourceMatches {
     if (name === null) return null;
     const start = row.periodStart?.iso ?? null;
     const end = row.periodEnd?.iso ?? null;
-    const byName = getOrAdd(this.#byKind, row.kind, () => new Map<string, Map<string, Map<string, ResourceKeySlot>>>());
-    const byStart = getOrAdd(byName, name, () => new Map<string, Map<string, ResourceKeySlot>>());
-    const byEnd = getOrAdd(byStart, start ?? '', () => new Map<string, ResourceKeySlot>());
-    return getOrAdd(byEnd, end ?? '', () => ({ key: { kind: row.kind, resourceName: name, periodStart: start, periodEnd: end }, rowEnd: undefined }));
+    let byName = this.#byKind.get(row.kind);
+    if (byName === undefined) this.#byKind.set(row.kind, (byName = new Map()));
+    let byStart = byName.get(name);
+    if (byStart === undefined) byName.set(name, (byStart = new Map()));
+    let byEnd = byStart.get(start ?? '');
+    if (byEnd === undefined) byStart.set(start ?? '', (byEnd = new Map()));
+    let slot = byEnd.get(end ?? '');
+    if (slot === undefined) byEnd.set(end ?? '', (slot = { key: { kind: row.kind, resourceName: name, periodStart: start, periodEnd: end }, rowEnd: undefined }));
+    return slot;
   }
 
   /** Resolves, in one query, every slot of `waiting` not resolved yet. */
@@ -332,12 +337,6 @@ class ResourceMatches {
     }
     slots.forEach((slot, i) => (slot.rowEnd = found.get(i + 1) ?? UNMATCHED));
   }
-}
-
-function getOrAdd<K, V>(map: Map<K, V>, key: K, create: () => V): V {
-  let value = map.get(key);
-  if (value === undefined) map.set(key, (value = create()));
-  return value;
 }
 
 /** A Prisma.sql statement on a plain pg connection (the ingest's transaction holds its own). */
