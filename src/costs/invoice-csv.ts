@@ -4,7 +4,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { exactAtScale, formatDecimal, parseGroupedDecimal, roundHalfAwayFromZero, trimDecimal } from '../money/decimal.ts';
 import { parseInstantDate } from '../time/instant.ts';
-import { CsvRecords, CsvRecordsError, csvRecords } from './csv-records.ts';
+import { CsvError, Parser, type Options as CsvOptions } from 'csv-parse';
+import { parse } from 'csv-parse/sync';
 
 export const REQUIRED_INVOICE_COLUMNS = [
   'product',
@@ -89,10 +90,26 @@ export function costKindOf(product: string): CostKind {
   return KIND_BY_PRODUCT.get(product.trim().toLowerCase()) ?? 'other';
 }
 
-function malformed(err: CsvRecordsError): InvoiceCsvError {
-  // `records` counts the records already emitted, the header included: the 1-based data row
-  // number of the record that failed (0 for the header itself).
-  return new InvoiceCsvError(err.records, `malformed CSV: ${err.message}`);
+// Same options for the whole-text and the streaming parser.
+const CSV_OPTIONS: CsvOptions = {
+  bom: true,
+  skip_empty_lines: true,
+  // Accept files whose line endings are not consistent (e.g. edited on Windows).
+  record_delimiter: ['\r\n', '\n', '\r'],
+};
+
+/**
+ * The stream parser's: the Transform's own readableHighWaterMark, so a write never waits for its
+ * records to be read (recordBatches reads them all after every write, so the readable side never
+ * holds more than one chunk's records).
+ */
+const STREAM_OPTIONS = { ...CSV_OPTIONS, readableHighWaterMark: 1 << 30 };
+
+function malformed(err: CsvError): InvoiceCsvError {
+  // csv-parse counts records including the header, so `records` (those already emitted) is the
+  // 1-based data row number of the record that failed (0 for the header itself).
+  const records = (err as { records?: unknown }).records;
+  return new InvoiceCsvError(typeof records === 'number' ? records : 0, `malformed CSV: ${err.message}`);
 }
 
 /** A period instant of the CSV, parsed once per distinct text (invoice periods repeat on almost every line). */
@@ -313,10 +330,9 @@ function csvInstant(raw: string): CsvInstant | null {
 export function parseInvoiceCsv(text: string | Uint8Array): InvoiceCostLine[] {
   let records: string[][];
   try {
-    // Bytes are decoded as the ingest decodes a response body (BOM dropped, invalid bytes replaced).
-    records = csvRecords(typeof text === 'string' ? text : new TextDecoder('utf-8').decode(text));
+    records = parse(text, CSV_OPTIONS);
   } catch (err) {
-    throw err instanceof CsvRecordsError ? malformed(err) : err;
+    throw err instanceof CsvError ? malformed(err) : err;
   }
   const header = records[0];
   if (header === undefined) throw new InvoiceCsvError(0, 'the file is empty');
@@ -327,34 +343,43 @@ export function parseInvoiceCsv(text: string | Uint8Array): InvoiceCostLine[] {
 }
 
 /**
- * The records of a stream of text, a batch per text chunk; a malformed record ends it with its
+ * The records of a stream of text, a batch per text chunk, read by csv-parse's stream parser:
+ * each chunk is written to it and the records it parsed are read back at once (csv-parse parses
+ * a write synchronously), so no record waits on a promise. A malformed record ends it with its
  * InvoiceCsvError after the records before it. An error of the source itself (a dropped
  * connection) comes out unchanged.
  */
 async function* recordBatches(text: AsyncIterable<string>): AsyncGenerator<string[][]> {
-  let batch: string[][] = [];
-  const records = new CsvRecords((record) => batch.push(record));
-  let error: CsvRecordsError | undefined;
-  const feed = (push: () => void) => {
-    try {
-      push();
-    } catch (err) {
-      if (!(err instanceof CsvRecordsError)) throw err;
-      error = err;
-    }
+  const parser = new Parser(STREAM_OPTIONS);
+  parser.on('error', () => {}); // read from parser.errored after each write
+  const drain = (): string[][] => {
+    const batch: string[][] = [];
+    for (let record: string[] | null; (record = parser.read() as string[] | null) !== null; ) batch.push(record);
+    return batch;
   };
-  for await (const chunk of text) {
-    feed(() => records.push(chunk));
-    if (batch.length > 0) {
-      yield batch;
-      batch = [];
+  const failed = (): InvoiceCsvError | undefined => {
+    const err = parser.errored;
+    if (err === null) return undefined;
+    if (err instanceof CsvError) return malformed(err);
+    throw err;
+  };
+  try {
+    for await (const chunk of text) {
+      parser.write(chunk);
+      const batch = drain();
+      if (batch.length > 0) yield batch;
+      const error = failed();
+      if (error) throw error;
     }
-    if (error) throw malformed(error);
+    parser.end();
+    const batch = drain();
+    if (batch.length > 0) yield batch;
+    const error = failed();
+    if (error) throw error;
+    if (parser.info.records === 0) throw new InvoiceCsvError(0, 'the file is empty');
+  } finally {
+    parser.destroy();
   }
-  feed(() => records.end());
-  if (batch.length > 0) yield batch;
-  if (error) throw malformed(error);
-  if (records.records === 0) throw new InvoiceCsvError(0, 'the file is empty');
 }
 
 /**
