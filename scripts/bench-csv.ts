@@ -5,10 +5,11 @@
 // an ingest into an empty invoice, a no-op re-ingest and a changed-CSV replace. Beside it, the
 // baseline: COPY of the same file into a scratch table (the floor for loading these rows), and
 // the ratio. Memory: RSS sampled during each ingest, above the process's idle RSS just before it.
+// CPU: this process's and the database server's (when it runs on this machine) during each ingest.
 // Prints a table, then one JSON line. The bench rows (invoice uuid and resource ids prefixed
 // "bench-") are removed at the end unless --keep.
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -119,21 +120,47 @@ async function startProvider(state: { file: string; amount: string }): Promise<{
 
 // ---------------------------------------------------------------- memory
 
-/** Samples RSS every 10 ms while `fn` runs: the peak above the RSS just before it. */
-async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ result: T; idleMb: number; peakAboveIdleMb: number }> {
+/** Samples RSS every 10 ms while `fn` runs: the peak above the RSS just before it. Also the CPU time `fn` took, here and in the database. */
+async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ result: T; idleMb: number; peakAboveIdleMb: number; nodeCpuMs: number; dbCpuMs: number | null }> {
   (globalThis as { gc?: () => void }).gc?.();
   const idle = process.memoryUsage.rss();
   let peak = idle;
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, 10);
+  const db0 = await dbCpu();
+  const cpu0 = process.cpuUsage();
   try {
     const result = await fn();
     peak = Math.max(peak, process.memoryUsage.rss());
-    return { result, idleMb: idle / 2 ** 20, peakAboveIdleMb: (peak - idle) / 2 ** 20 };
+    const cpu = process.cpuUsage(cpu0);
+    const db1 = await dbCpu();
+    let dbCpuMs: number | null = 0;
+    for (const [pid, ms] of db1) dbCpuMs = ms === null || dbCpuMs === null ? null : dbCpuMs + ms - (db0.get(pid) ?? 0);
+    return { result, idleMb: idle / 2 ** 20, peakAboveIdleMb: (peak - idle) / 2 ** 20, nodeCpuMs: (cpu.user + cpu.system) / 1000, dbCpuMs };
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * CPU milliseconds used so far by each server process connected to the bench database, when the
+ * server runs on this machine (/proc readable); null values otherwise. The machine is shared, so
+ * CPU time says more than wall time about what a change saved.
+ */
+async function dbCpu(): Promise<Map<number, number | null>> {
+  const rows = await prisma.$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`;
+  const ticks = 100; // USER_HZ on Linux
+  return new Map(
+    rows.map(({ pid }) => {
+      try {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return [pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks];
+      } catch {
+        return [pid, null];
+      }
+    }),
+  );
 }
 
 // ---------------------------------------------------------------- the run
@@ -209,8 +236,8 @@ try {
   ] as const) {
     const r = o.result;
     table.push([`${label}: total`, ms(r.timings.totalMs), perSecond(r.lineCount, r.timings.totalMs), mb(o.peakAboveIdleMb), `${r.status}, ${r.lineCount} lines, ${r.matchedCount} matched, mismatch ${r.amountMismatch}`]);
-    table.push(['  checksum pass, then fetch + hash + parse + COPY (streamed)', ms(r.timings.loadMs), perSecond(r.lineCount, r.timings.loadMs), '', '']);
-    table.push(['  replace + match (set-based, same transaction)', ms(r.timings.storeMs), perSecond(r.lineCount, r.timings.storeMs), '', 'delete, INSERT ... SELECT from staging joined to cloud_resources, header']);
+    table.push(['  checksum pass, then delete + fetch + hash + parse + match + COPY (streamed)', ms(r.timings.loadMs), perSecond(r.lineCount, r.timings.loadMs), '', 'one matching query and one COPY into cost_lines per 10,000 lines']);
+    table.push(['  header, commit', ms(r.timings.storeMs), '', '', 'counts, checksum, total; same transaction']);
   }
   table.push(['re-ingest of the same CSV (no-op)', ms(noop.result.timings.totalMs), '', mb(noop.peakAboveIdleMb), `${noop.result.status}: streamed and hashed only, no parse, no write`]);
   console.log(`invoice CSV ingest, ${LINES.toLocaleString('en-US')} lines, database ${db.name}`);
@@ -227,6 +254,10 @@ try {
       idle_rss_mb: Math.round(fresh.idleMb),
       peak_rss_above_idle_mb: Math.round(Math.max(fresh.peakAboveIdleMb, replaced.peakAboveIdleMb, noop.peakAboveIdleMb)),
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      ingest_node_cpu_seconds: seconds(fresh.nodeCpuMs),
+      ingest_db_cpu_seconds: fresh.dbCpuMs === null ? null : seconds(fresh.dbCpuMs),
+      replace_node_cpu_seconds: seconds(replaced.nodeCpuMs),
+      replace_db_cpu_seconds: replaced.dbCpuMs === null ? null : seconds(replaced.dbCpuMs),
     }),
   );
   if (!values.keep) await cleanUp();

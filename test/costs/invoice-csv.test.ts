@@ -1,6 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { exactAtScale, formatDecimal, parseGroupedDecimal } from '../../src/money/decimal.ts';
 import {
   csvChecksum,
   csvHasher,
@@ -191,6 +193,39 @@ describe('money helpers', () => {
     expect(parseDollarsToMicros('$1.5000000')).toBe(1_500_000n); // zeros beyond micros are still exact
     expect(parseDollarsToMicros('$1,234,567.89')).toBe(1_234_567_890_000n);
     expect(parseDollarsToMicros('12')).toBe(12_000_000n);
+  });
+
+  it('reads every amount as the grouped-decimal parser does (the plain forms have a fast path)', () => {
+    const reference = (raw: string) => {
+      const amount = parseGroupedDecimal(raw, { dollarSign: true });
+      return amount ? exactAtScale(amount, 6) : null;
+    };
+    const amount = fc.array(fc.constantFrom('0', '1', '9', '5', ',', '.', '$', '-', ' ', '0', '00', '999', ',000', '.000000'), { maxLength: 16 }).map((p) => p.join(''));
+    fc.assert(
+      fc.property(amount, (raw) => {
+        expect(parseDollarsToMicros(raw)).toBe(reference(raw));
+      }),
+      { numRuns: 50_000 },
+    );
+    for (const raw of ['$999,999,999.999999', '$1,000,000,000.00', '-$0.0000001', '$0.1234560000', '-0', '$-1,234.5']) {
+      expect(parseDollarsToMicros(raw)).toBe(reference(raw));
+    }
+  });
+
+  it('reads every hours value as the grouped-decimal parser does (plain ones are taken as written)', () => {
+    const hours = fc.array(fc.constantFrom('0', '1', '7', '44', '.', ',', '000', ' ', '-', '5'), { maxLength: 8 }).map((p) => p.join(''));
+    fc.assert(
+      fc.property(hours, (raw) => {
+        const quoted = `"${raw}"`;
+        const parsed = raw.trim() === '' ? null : parseGroupedDecimal(raw);
+        if (raw.trim() !== '' && parsed === null) {
+          expect(parseError([HEADER, row('$1.00', { hours: quoted })].join('\n')).reason).toContain('hours');
+        } else {
+          expect(parseInvoiceCsv([HEADER, row('$1.00', { hours: quoted })].join('\n'))[0]!.hours).toBe(parsed === null ? null : formatDecimal(parsed));
+        }
+      }),
+      { numRuns: 5_000 },
+    );
   });
 
   it('keeps fractions of a cent in amountMinor', () => {

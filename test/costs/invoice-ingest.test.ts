@@ -10,9 +10,8 @@ import { pino } from 'pino';
 import { QUEUES } from '../../jobs/catalog.ts';
 import { handleInvoiceIngest } from '../../jobs/invoice-ingest.ts';
 import { ingestInvoice } from '../../src/costs/ingest-invoice.ts';
-import { csvChecksum, InvoiceCsvError, parseInvoiceCsv } from '../../src/costs/invoice-csv.ts';
+import { csvChecksum, InvoiceCsvError, resourceNameOf } from '../../src/costs/invoice-csv.ts';
 import { createProviderClient, ProviderApiError } from '../../src/costs/provider-client.ts';
-import { replaceCostLines } from '../../src/costs/repository.ts';
 import { syncBillingHistory } from '../../src/costs/sync-billing-history.ts';
 import { useTestApp } from '../support/app.ts';
 import { seedTenant } from '../support/seed.ts';
@@ -102,6 +101,37 @@ describe('invoice-ingest: the provider CSV into cost_lines', () => {
     expect(h).toMatchObject({ ingestStatus: 'ingested', lineCount: 7, matchedCount: 2, amountMismatch: false, lastError: null, csvChecksum: basicChecksum });
     expect(h.linesTotal?.toString()).toBe('1377.82');
     expect(h.ingestedAt?.toISOString()).toBe(now.toISOString());
+  });
+
+  it('stores text exactly whatever it holds: backslashes, tabs, quotes, line breaks, non-ASCII, unknown columns', async () => {
+    const awkward = ['C:\\temp\\n (s-1)', 'tab\there (s-1)', 'say "hi" (s-1)', 'two\nlines (s-1)', 'cr\rhere (s-1)', 'café 𝄞 \\N (s-1)', 'plain (s-1)'];
+    const quote = (v: string) => `"${v.replaceAll('"', '""')}"`;
+    const csv = [
+      'product,group_description,description,hours,start,end,USD,project_name,category,__proto__,Région',
+      ...awkward.map((d, i) => ['Droplets', '\\', quote(d), '1', '2020-07-01 00:00:00 +0000', '2020-08-01 00:00:00 +0000', `$${i}.00`, quote(`p\t${i}`), 'iaas', quote(`{"x":${i}}`), quote('ü\\')].join(',')),
+    ].join('\r\n');
+    await invoice({ uuid: 'inv-escapes', amount: '21.00', csv });
+    const outcome = await ingestInvoice({ prisma: ctx().db.prisma, boss: null, provider: fake.client(), now, chunkLines: 3 }, { invoiceUuid: 'inv-escapes' });
+    expect(outcome).toMatchObject({ status: 'ingested', lineCount: awkward.length });
+    const stored = await lines('inv-escapes');
+    expect(stored.map((l) => [l.description, l.resourceName, l.groupDescription, l.projectName])).toEqual(
+      awkward.map((d, i) => [d, resourceNameOf(d), '\\', `p\t${i}`]), // a name with a line break is no `name (size)`
+    );
+    expect(stored.map((l) => l.fields)).toEqual(
+      awkward.map((d, i) => ({
+        product: 'Droplets',
+        group_description: '\\',
+        description: d,
+        hours: '1',
+        start: '2020-07-01 00:00:00 +0000',
+        end: '2020-08-01 00:00:00 +0000',
+        USD: `$${i}.00`,
+        project_name: `p\t${i}`,
+        category: 'iaas',
+        ['__proto__']: `{"x":${i}}`,
+        Région: 'ü\\',
+      })),
+    );
   });
 
   it('matches lines to resources by kind and name ignoring case, copies the deployment, and leaves the rest unmatched', async () => {
@@ -218,19 +248,22 @@ describe('invoice-ingest: the provider CSV into cost_lines', () => {
     expect(line!.deploymentId).toBeNull(); // copied from the resource matched, not from the deleted namesake
   });
 
-  it('inserts in chunks, matching each chunk as it goes', async () => {
-    const csv = csvOf(['web-1', 'nobody', 'db-primary', 'WEB-1', 'web-2'].map((name, i) => csvRow({ description: `${name} (s)`, usd: `$${i}.00`, period: '2020-07' })));
-    await invoice({ uuid: 'inv-chunks', amount: '10.00', csv });
-    const { id } = await header('inv-chunks');
-    const matched = await ctx().db.prisma.$transaction((tx) => replaceCostLines(tx, id, parseInvoiceCsv(csv), 2));
-    expect(matched).toBe(3);
-    expect((await lines('inv-chunks')).map((l) => [l.rowNumber, l.cloudResourceId !== null])).toEqual([
-      [1, true],
-      [2, false],
-      [3, true],
-      [4, true],
-      [5, false],
+  it('stores in chunks, matching each chunk as it goes (a name seen in an earlier chunk, another case of it)', async () => {
+    const csv = csvOf(['web-1', 'nobody', 'db-primary', 'WEB-1', 'web-2', 'web-1'].map((name, i) => csvRow({ description: `${name} (s)`, usd: `$${i}.00`, period: '2020-07' })));
+    await invoice({ uuid: 'inv-chunks', amount: '15.00', csv });
+    const outcome = await ingestInvoice({ prisma: ctx().db.prisma, boss: null, provider: fake.client(), now, chunkLines: 2 }, { invoiceUuid: 'inv-chunks' });
+    expect(outcome).toMatchObject({ status: 'ingested', lineCount: 6, matchedCount: 4 });
+    const stored = await lines('inv-chunks');
+    expect(stored.map((l) => [l.rowNumber, l.cloudResourceId !== null, l.deploymentId === deploymentId])).toEqual([
+      [1, true, true],
+      [2, false, false],
+      [3, true, false],
+      [4, true, true],
+      [5, false, false],
+      [6, true, true],
     ]);
+    expect(new Set(stored.map((l) => l.id)).size).toBe(6);
+    expect(await header('inv-chunks')).toMatchObject({ lineCount: 6, matchedCount: 4 });
   });
 
   it('two ingests of one invoice at once store its lines once', async () => {
