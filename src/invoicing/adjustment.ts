@@ -18,18 +18,8 @@ export interface BilledLine {
   amount: bigint;
 }
 
-export interface NoteLineDelta {
-  line_key: string;
-  kind: string;
-  deployment_id: string | null;
-  resource_kind: string | null;
-  description: string;
-  quantity: string;
-  unit_price: string;
-  old_amount: bigint;
-  new_amount: bigint;
-  delta: bigint;
-}
+/** A changed line of an adjustment note: its key, description, old and new amounts and the delta. */
+export type NoteLineDelta = Omit<BilledLine, 'amount'> & { line_key: string; old_amount: bigint; new_amount: bigint; delta: bigint };
 
 export interface Adjustment {
   lines: NoteLineDelta[];

@@ -18,6 +18,7 @@ import {
   ChunkAlreadyRecorded,
   closeChunk,
   closeMonth,
+  emptyOutcomes,
   emptySummary,
   finishSummary,
   tenantsToClose,
@@ -321,16 +322,9 @@ export async function failChunk(prisma: PrismaClient, runId: string, chunkNo: nu
     const tenants = await prisma.tenant.findMany({ where: { id: { in: chunk.tenantIds } }, select: { id: true, slug: true } });
     const slugs = new Map(tenants.map((t) => [t.id, t.slug]));
     const outcomes: ChunkOutcomes = {
-      created: 0,
-      skipped: 0,
-      regenerated: 0,
-      unchanged: 0,
-      adjusted: 0,
-      reissued: 0,
-      void_left_alone: 0,
+      ...emptyOutcomes(false),
       failed: chunk.tenantIds.length,
       failures: chunk.tenantIds.map((id) => ({ tenant_id: id, tenant_slug: slugs.get(id) ?? null, error: `chunk ${chunkNo} failed on its last retry: ${error.message}` })),
-      adjustment_notes: [],
     };
     await prisma.$executeRaw`
       UPDATE month_close_chunks SET status = 'done', summary = ${JSON.stringify(outcomes)}::jsonb, finished_at = now()

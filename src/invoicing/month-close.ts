@@ -133,30 +133,11 @@ interface ExistingInvoice {
   created_at: Date;
 }
 
-interface StoredLine {
-  invoice_id: string;
-  kind: string;
-  deployment_id: string | null;
-  resource_kind: string | null;
-  description: string;
-  quantity: string;
-  unit_price: string;
-  amount_minor: bigint;
-  line_no: number;
-}
+/** A stored invoice line: a billed line with its invoice and number. */
+type StoredLine = BilledLine & { invoice_id: string; line_no: number };
 
-interface StoredNoteLine {
-  invoice_id: string;
-  note_id: string;
-  line_key: string;
-  kind: string;
-  deployment_id: string | null;
-  resource_kind: string | null;
-  description: string;
-  quantity: string;
-  unit_price: string;
-  delta: bigint;
-}
+/** A stored adjustment note line: a line's description and its delta. */
+type StoredNoteLine = Omit<BilledLine, 'amount'> & { invoice_id: string; note_id: string; line_key: string; delta: bigint };
 
 export async function closeMonth(deps: MonthCloseDeps, options: MonthCloseOptions): Promise<MonthCloseSummary> {
   const { prisma } = deps;
@@ -268,7 +249,7 @@ const OUTCOME_COUNTS = ['created', 'skipped', 'regenerated', 'unchanged', 'adjus
 /** What one chunk did: the summary's per-tenant part. */
 export type ChunkOutcomes = Pick<MonthCloseSummary, (typeof OUTCOME_COUNTS)[number] | 'failures' | 'adjustment_notes' | 'changes'>;
 
-function emptyOutcomes(dryRun: boolean): ChunkOutcomes {
+export function emptyOutcomes(dryRun: boolean): ChunkOutcomes {
   return { created: 0, skipped: 0, regenerated: 0, unchanged: 0, adjusted: 0, reissued: 0, void_left_alone: 0, failed: 0, failures: [], adjustment_notes: [], ...(dryRun ? { changes: [] } : {}) };
 }
 
@@ -340,11 +321,15 @@ export async function closeChunk(deps: MonthCloseDeps, options: MonthCloseOption
   };
   try {
     // On a node-postgres connection when every tenant takes a set-based path (the common case);
-    // in a Prisma transaction when one needs the single-tenant code (a note, a reissue).
-    const fast = await inPgTransaction(prisma, (sql) => write(sql, null), { statementTimeoutMs: 300_000 }).catch((error: unknown) => {
-      if (error instanceof NeedsPrismaTransaction) return undefined;
-      throw error;
-    });
+    // in a Prisma transaction when one needs the single-tenant code (a note, a reissue), as read
+    // before the chunk's locks (an invoice that changed since sends it there too).
+    const setBased = quoted.every((a) => setBasedPath(existing.get(a.billing.tenantId), options) !== null);
+    const fast = setBased
+      ? await inPgTransaction(prisma, (sql) => write(sql, null), { statementTimeoutMs: 300_000 }).catch((error: unknown) => {
+          if (error instanceof NeedsPrismaTransaction) return undefined;
+          throw error;
+        })
+      : undefined;
     if (fast) return fast.value;
     return await prisma.$transaction((tx) => write(sqlOf(tx), tx), { timeout: 300_000, maxWait: 60_000 });
   } catch (error) {
@@ -486,10 +471,10 @@ async function linesOf(
   const notes = new Map<string, StoredNoteLine[][]>();
   if (invoiceIds.length === 0) return { lines, notes };
   const rows = (
-    await sql.rows<Omit<StoredLine, 'amount_minor'> & { amount_minor: string }>(Prisma.sql`
+    await sql.rows<Omit<StoredLine, 'amount'> & { amount_minor: string }>(Prisma.sql`
       SELECT invoice_id::text, kind::text AS kind, deployment_id::text, resource_kind, description, quantity::text, unit_price::text, amount_minor::text, line_no
         FROM tenant_invoice_lines WHERE invoice_id = ANY(${invoiceIds}::uuid[]) ORDER BY invoice_id, line_no`)
-  ).map((r) => ({ ...r, amount_minor: BigInt(r.amount_minor) }));
+  ).map(({ amount_minor, ...r }) => ({ ...r, amount: BigInt(amount_minor) }));
   for (const r of rows) {
     const list = lines.get(r.invoice_id);
     if (list) list.push(r);
@@ -511,10 +496,6 @@ async function linesOf(
     notes.set(r.invoice_id, perInvoice);
   }
   return { lines, notes };
-}
-
-function billedLines(lines: StoredLine[]): BilledLine[] {
-  return lines.map((l) => ({ ...l, amount: BigInt(l.amount_minor) }));
 }
 
 function totals(subtotal: bigint, tax: bigint, total: bigint, currency: string): Totals {
@@ -577,7 +558,7 @@ function previewChange(
   stored: { lines: Map<string, StoredLine[]>; notes: Map<string, StoredNoteLine[][]> },
   options: MonthCloseOptions,
 ): TenantChange {
-  const oldLines = existing && existing.status !== 'void' ? billedLines(stored.lines.get(existing.id) ?? []) : [];
+  const oldLines = existing && existing.status !== 'void' ? (stored.lines.get(existing.id) ?? []) : [];
   const change: TenantChange = {
     tenant_id: billing.tenantId,
     tenant_slug: billing.slug,
@@ -681,7 +662,6 @@ async function writeChunk(sql: Sql, tx: Tx | null, quoted: WriteArgs[], outcomes
   if (quoted.length === 0) return;
   const { options, now } = quoted[0]!;
   const { period } = options;
-  const scope = options.scope ?? 'all';
   const ids = quoted.map((a) => a.billing.tenantId);
   await sql.rows(Prisma.sql`
     SELECT COUNT(pg_advisory_xact_lock(k))::int AS locked
@@ -693,13 +673,14 @@ async function writeChunk(sql: Sql, tx: Tx | null, quoted: WriteArgs[], outcomes
   const rare: WriteArgs[] = [];
   for (const args of quoted) {
     const invoice = existing.get(args.billing.tenantId);
-    if (!invoice && scope === 'all') {
-      const { json, hash } = canonicalInputsJson(args.billing.input, args.billing.llmEventCount);
-      inserts.push({ args, inputs: json, hash });
-    } else if (invoice?.status === 'draft' && options.force) {
-      const { json, hash } = canonicalInputsJson(args.billing.input, args.billing.llmEventCount);
-      drafts.push({ args, invoice, inputs: json, hash });
-    } else rare.push(args);
+    const path = setBasedPath(invoice, options);
+    if (path === null) {
+      rare.push(args);
+      continue;
+    }
+    const { json, hash } = canonicalInputsJson(args.billing.input, args.billing.llmEventCount);
+    if (path === 'insert') inserts.push({ args, inputs: json, hash });
+    else drafts.push({ args, invoice: invoice!, inputs: json, hash });
   }
   if (rare.length > 0 && !tx) throw new NeedsPrismaTransaction();
 
@@ -741,8 +722,17 @@ async function writeChunk(sql: Sql, tx: Tx | null, quoted: WriteArgs[], outcomes
   }
 }
 
-function sameAmounts(previous: { amount_minor: bigint; description: string }[], lines: QuoteLine[]): boolean {
-  return previous.length === lines.length && previous.every((l, i) => BigInt(l.amount_minor) === lines[i]!.amountMinor && l.description === lines[i]!.description);
+/**
+ * How a chunk writes a tenant, from its invoice for the period: a new invoice or a forced draft
+ * set-based, anything else (a note, a void, a reissue, a skip) with the single-tenant code (null).
+ */
+function setBasedPath(invoice: ExistingInvoice | undefined, options: MonthCloseOptions): 'insert' | 'draft' | null {
+  if (!invoice) return (options.scope ?? 'all') === 'all' ? 'insert' : null;
+  return invoice.status === 'draft' && options.force ? 'draft' : null;
+}
+
+function sameAmounts(previous: { amount: bigint; description: string }[], lines: QuoteLine[]): boolean {
+  return previous.length === lines.length && previous.every((l, i) => l.amount === lines[i]!.amountMinor && l.description === lines[i]!.description);
 }
 
 /**
@@ -938,7 +928,7 @@ async function adjustIssuedInvoice(tx: Tx, args: WriteArgs, existing: ExistingIn
   if (sameRun) return { kind: 'adjusted', invoiceId: existing.id, note: { note_id: sameRun.id, number: sameRun.number, total_delta: moneyJson(sameRun.totalDeltaMinor, currency) } };
 
   const { lines, notes } = await linesOf(sqlOf(tx), [existing.id]);
-  const adjustment = adjustmentFor(effectiveLines(billedLines(lines.get(existing.id) ?? []), notes.get(existing.id) ?? []), quote, billing.input.tax.rate);
+  const adjustment = adjustmentFor(effectiveLines(lines.get(existing.id) ?? [], notes.get(existing.id) ?? []), quote, billing.input.tax.rate);
   if (!adjustment) return { kind: 'unchanged', invoiceId: existing.id };
   if (!options.reason) throw new ValidationError({ field: 'reason', message: 'an adjustment note needs a reason' });
 
