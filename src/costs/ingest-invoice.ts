@@ -102,16 +102,7 @@ export async function ingestInvoice(deps: IngestInvoiceDeps, input: { invoiceUui
   if (header.csv_checksum === precheck) {
     // The file that failed in between was fixed back to the stored one: the lines are already right.
     if (header.ingest_status !== 'ingested') await markRecovered(prisma, header.id, now);
-    return {
-      invoiceUuid,
-      status: 'unchanged',
-      lineCount: header.line_count ?? 0,
-      matchedCount: header.matched_count ?? 0,
-      amountMismatch: header.amount_mismatch,
-      checksum: precheck,
-      pushQueued: false,
-      timings: { loadMs: performance.now() - t0, storeMs: 0, totalMs: performance.now() - t0 },
-    };
+    return unchangedOutcome(invoiceUuid, header, precheck, performance.now() - t0, t0);
   }
 
   // Second pass: the CSV is fetched again and streamed into cost_lines; its checksum is computed
@@ -154,16 +145,7 @@ export async function ingestInvoice(deps: IngestInvoiceDeps, input: { invoiceUui
       await rollback();
       // The file that failed in between was fixed back to the stored one: the lines are already right.
       if (locked.ingest_status !== 'ingested') await markRecovered(prisma, locked.id, now);
-      return {
-        invoiceUuid,
-        status: 'unchanged',
-        lineCount: locked.line_count ?? 0,
-        matchedCount: locked.matched_count ?? 0,
-        amountMismatch: locked.amount_mismatch,
-        checksum,
-        pushQueued: false,
-        timings: { loadMs: t1 - t0, storeMs: 0, totalMs: performance.now() - t0 },
-      };
+      return unchangedOutcome(invoiceUuid, locked, checksum, t1 - t0, t0);
     }
 
     const linesTotal = microsToUsd(loaded.totalMicros);
@@ -215,6 +197,20 @@ interface Loaded {
  * the previous chunk is stored. A row whose resource key (kind, name, period) an earlier chunk
  * resolved is written whole; the others wait for the chunk's one matching query, then follow.
  */
+/** The stored CSV is the one offered: nothing was written, the header's counts stand. */
+function unchangedOutcome(invoiceUuid: string, header: InvoiceHeaderRow, checksum: string, loadMs: number, t0: number): IngestInvoiceOutcome {
+  return {
+    invoiceUuid,
+    status: 'unchanged',
+    lineCount: header.line_count ?? 0,
+    matchedCount: header.matched_count ?? 0,
+    amountMismatch: header.amount_mismatch,
+    checksum,
+    pushQueued: false,
+    timings: { loadMs, storeMs: 0, totalMs: performance.now() - t0 },
+  };
+}
+
 async function streamIntoCostLines(client: pg.PoolClient, providerInvoiceId: string, body: AsyncIterable<Uint8Array>, chunkLines: number): Promise<Loaded> {
   const hash = csvHasher();
   const matches = new ResourceMatches();
