@@ -1,7 +1,8 @@
 // PURE: what a tax invoice or an adjustment note says, built from plain stored data. The PDF and
 // HTML renderers only lay this out, so both show exactly the same words and numbers. No I/O, no
 // clock: everything (including the parties as billed) comes in as arguments.
-import { differenceInCalendarDays, format } from 'date-fns';
+import { differenceInCalendarDays } from 'date-fns/differenceInCalendarDays';
+import { format } from 'date-fns/format';
 import { utc } from '@date-fns/utc';
 import { exponentOf, formatMinor } from '../money/money.ts';
 import { formatDecimal, parseDecimalOrScientific, trimDecimal } from '../money/decimal.ts';

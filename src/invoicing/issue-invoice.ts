@@ -1,7 +1,7 @@
 // Issuing: a draft becomes a tax invoice. In one transaction the invoice gets its gap-free number,
 // issued_at, due_at, the parties as billed, status `issued`, a status row, and its receivable in
 // the outbox with the push job queued (fromPrisma). From then on its lines and totals never change.
-import { addDays } from 'date-fns';
+import { addDays } from 'date-fns/addDays';
 import { utc } from '@date-fns/utc';
 import type { Logger } from 'pino';
 import type { PrismaClient, Tx } from '../platform/database.ts';

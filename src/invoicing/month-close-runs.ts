@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { fromPrisma, type PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
-import { subMonths } from 'date-fns';
+import { subMonths } from 'date-fns/subMonths';
 import { utc } from '@date-fns/utc';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { PrismaClient, Sql, Tx } from '../platform/database.ts';

@@ -8,7 +8,7 @@
 // or amounts changed; an issued or paid invoice never changes, and a difference becomes an
 // adjustment note; a void invoice is left alone unless `reissue` asks for a new draft.
 import type { Logger } from 'pino';
-import { addDays } from 'date-fns';
+import { addDays } from 'date-fns/addDays';
 import { utc } from '@date-fns/utc';
 import { Prisma } from '../generated/prisma/client.ts';
 import { inPgTransaction, sqlOf, type PrismaClient, type Sql, type Tx } from '../platform/database.ts';
@@ -290,7 +290,9 @@ export async function closeChunk(deps: MonthCloseDeps, options: MonthCloseOption
       try {
         if (!tenantBilling) throw new Error('tenant billing inputs could not be loaded');
         const change = previewChange(tenantBilling, computeQuote(tenantBilling.input), existing.get(tenantId) ?? null, stored, options);
-        outcomes.changes!.push(change);
+        // Listed only when a force would change something: an unchanged tenant is counted, not
+        // listed (at 100,000 tenants the list would be the whole ledger, held in memory and stored).
+        if (change.action !== 'unchanged') outcomes.changes!.push(change);
         count(outcomes, change.action);
       } catch (error) {
         failed(tenantId, tenantBilling?.slug ?? null, error);

@@ -1,5 +1,9 @@
 // A billing period is a calendar month in UTC: [start, end), start inclusive, end exclusive.
-import { addMonths, format, isValid, startOfMonth, subMonths } from 'date-fns';
+import { addMonths } from 'date-fns/addMonths';
+import { format } from 'date-fns/format';
+import { isValid } from 'date-fns/isValid';
+import { startOfMonth } from 'date-fns/startOfMonth';
+import { subMonths } from 'date-fns/subMonths';
 import { UTCDate, utc } from '@date-fns/utc';
 import { ValidationError } from '../platform/errors.ts';
 

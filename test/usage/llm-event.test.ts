@@ -1,6 +1,6 @@
 // Pure: validation, canonical form and body hash of one LLM usage event. No database.
 import { createHash } from 'node:crypto';
-import { isExists } from 'date-fns';
+import { isExists } from 'date-fns/isExists';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseInstantDate } from '../../src/time/instant.ts';
