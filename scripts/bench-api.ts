@@ -1,11 +1,13 @@
-// npm run bench:api [-- --tenants 100 --months 100 --requests 3000 --clients 8 --warmup 600 --keep]
+// npm run bench:api [-- --tenants 100 --months 100 --requests 3000 --clients 4,8 --warmup 600 --keep]
 // GET /api/v1/invoices through the real API on a loopback port, on a fresh database holding
 // tenants × months invoices (10,000 by default, seeded set-based, each with a realistic `inputs`
 // document). Three kinds of reader, each walking pages of 50 by the keyset cursor:
 //   - staff (finance) over every invoice, newest first;
 //   - staff filtered by one period;
 //   - a tenant (tenant_admin) over its own invoices;
-// and for each: requests/s, p50/p99, the CPU time per request of the API's thread, of the
+// and for each number of concurrent clients in --clients (each a closed loop: a client sends its
+// next request when the last one is answered; 4 already keep both cores of the 2-core machine busy,
+// 8 add queueing to the same rate): requests/s, p50/p99, the CPU time per request of the API's thread, of the
 // clients' and of the PostgreSQL backends, and how late the API's event loop ran (p99/max): noise
 // from other processes moves latencies far more than CPU time. First
 // --warmup requests of all three kinds, not counted, so the phases measure JIT-compiled code.
@@ -70,12 +72,12 @@ const { values } = parseArgs({
     tenants: { type: 'string', default: '100' },
     months: { type: 'string', default: '100' },
     requests: { type: 'string', default: '3000' },
-    clients: { type: 'string', default: '8' },
+    clients: { type: 'string', default: '4,8' },
     warmup: { type: 'string', default: '600' },
     keep: { type: 'boolean', default: false },
   },
 });
-const int = (name: 'tenants' | 'months' | 'requests' | 'clients' | 'warmup'): number => {
+const int = (name: 'tenants' | 'months' | 'requests' | 'warmup'): number => {
   const raw = values[name];
   if (!/^\d+$/.test(raw) || (Number(raw) < 1 && name !== 'warmup')) {
     console.error(`--${name} must be a positive integer`);
@@ -86,7 +88,11 @@ const int = (name: 'tenants' | 'months' | 'requests' | 'clients' | 'warmup'): nu
 const TENANTS = int('tenants');
 const MONTHS = int('months');
 const REQUESTS = int('requests');
-const CLIENTS = int('clients');
+const CLIENT_COUNTS = values.clients.split(',').map((c) => c.trim());
+if (CLIENT_COUNTS.some((c) => !/^\d+$/.test(c) || Number(c) < 1 || Number(c) > 64)) {
+  console.error('--clients must be a comma-separated list of client counts from 1 to 64');
+  process.exit(2);
+}
 const WARMUP = int('warmup');
 
 const db = await freshBenchDatabase('invoicing_bench_api');
@@ -132,19 +138,19 @@ try {
     tenant: await Promise.all(tenants.map(async (t) => ({ token: await api!.token(['tenant_admin'], t.id), query: '', expect: MONTHS }))),
   };
   if (WARMUP > 0) {
-    const r = await inWorker({ origin: api.origin, clients: CLIENTS, requests: WARMUP, walks: Object.values(phases).flat() }, 'warmup');
+    const r = await inWorker({ origin: api.origin, clients: Number(CLIENT_COUNTS.at(-1)), requests: WARMUP, walks: Object.values(phases).flat() }, 'warmup');
     failures.push(...r.failures);
   }
-  const figures: Record<string, unknown> = {};
-  for (const [name, walks] of Object.entries(phases)) {
-    const r = await inWorker({ origin: api.origin, clients: CLIENTS, requests: REQUESTS, walks }, name);
+  const figures: Record<string, Record<string, unknown>> = {};
+  for (const clients of CLIENT_COUNTS) for (const [name, walks] of Object.entries(phases)) {
+    const r = await inWorker({ origin: api.origin, clients: Number(clients), requests: REQUESTS, walks }, `${clients}-clients-${name}`);
     failures.push(...r.failures);
     const p = percentiles(r.latenciesMs);
-    figures[name] = { requests: REQUESTS, requests_per_s: Math.round(REQUESTS / r.seconds), p50_ms: p.p50, p99_ms: p.p99, api_event_loop_busy: r.apiBusy, client_event_loop_busy: r.clientBusy,
+    (figures[`clients_${clients}`] ??= {})[name] = { requests: REQUESTS, requests_per_s: Math.round(REQUESTS / r.seconds), p50_ms: p.p50, p99_ms: p.p99, api_event_loop_busy: r.apiBusy, client_event_loop_busy: r.clientBusy,
       api_cpu_ms_per_request: round(r.apiCpuMs / REQUESTS, 3), client_cpu_ms_per_request: round(r.clientCpuMs / REQUESTS, 3),
       db_cpu_ms_per_request: r.dbCpuMs === null ? null : round(r.dbCpuMs / REQUESTS, 3), api_loop_delay_ms: r.apiLoopDelay };
   }
-  console.log(JSON.stringify({ invoices: counts!.invoices, tenants: TENANTS, clients: CLIENTS, page: 50, warmup_requests: WARMUP, seed_seconds: round(seedSeconds), ...figures, peak_rss_mb: peakRssMb() }));
+  console.log(JSON.stringify({ invoices: counts!.invoices, tenants: TENANTS, page: 50, warmup_requests: WARMUP, seed_seconds: round(seedSeconds), ...figures, peak_rss_mb: peakRssMb() }));
 } catch (error) {
   failures.push(String((error as Error).stack ?? error));
 } finally {
