@@ -73,7 +73,7 @@ function expectedType(field: Field, enums: Map<string, { dbName: string }>): str
     case 'Boolean':
       return 'boolean';
     case 'Json':
-      return 'jsonb';
+      return db === 'Json' ? 'json' : 'jsonb';
     case 'DateTime':
       return db?.startsWith('Timestamptz') ? `timestamp(${/\((\d+)\)/.exec(db)?.[1] ?? '3'}) with time zone` : 'timestamp(3) without time zone';
     case 'Decimal': {

@@ -45,6 +45,12 @@ export async function billableTenantIds(db: Db, period: Period, options: { tenan
  * Billing inputs of `tenantIds` for `period`. Usage (resource hours, LLM events) is counted up to
  * `asOf`: the period end for a month close, "now" for a projection of the month so far.
  */
+// Named prepared statements (fixed text, every value a parameter): planned once per pooled
+// connection, and after five executions PostgreSQL keeps the generic plan, which reaches the
+// chunk's rows through their indexes. Planned for each call's 500 ids out of 10,000 tenants, the
+// deployments and segments queries scanned whole tables (24 ms instead of 12 a chunk).
+const PREPARED = { prepared: true };
+
 export async function loadTenantBilling(
   db: Db,
   tenantIds: string[],
@@ -67,7 +73,7 @@ export async function loadTenantBilling(
       LEFT JOIN LATERAL (SELECT country, gst_rate FROM tenant_tax_profiles
                           WHERE tenant_id = t.id AND effective_from < ${period.end}::timestamptz
                           ORDER BY effective_from DESC LIMIT 1) p ON true
-     WHERE t.id = ANY(${tenantIds}::uuid[])`));
+     WHERE t.id = ANY(${tenantIds}::uuid[])`, PREPARED));
 
   const deploymentsQuery = started(queryRows<{ id: string; tenant_id: string; slug: string; subscription_id: string | null; trial_ends_at: Date | null }>(db, Prisma.sql`
     SELECT d.id::text, d.tenant_id::text, d.slug, s.id::text AS subscription_id, s.trial_ends_at
@@ -82,7 +88,7 @@ export async function loadTenantBilling(
             OR EXISTS (SELECT 1 FROM llm_usage_events e
                         WHERE e.deployment_id = d.id
                           AND e.occurred_at >= ${period.start}::timestamptz AND e.occurred_at < ${usageEnd}::timestamptz))
-     ORDER BY d.tenant_id, d.slug`));
+     ORDER BY d.tenant_id, d.slug`, PREPARED));
 
   // Segments overlapping the period of the tenants' subscriptions: exactly the subscriptions of the
   // deployments above that have any (a deployment listed for its LLM usage alone has none).
@@ -100,11 +106,11 @@ export async function loadTenantBilling(
        AND (${onlyDeployment}::uuid IS NULL OR d.id = ${onlyDeployment}::uuid)
        AND seg.valid_from < ${period.end}::timestamptz
        AND (seg.valid_to IS NULL OR seg.valid_to > ${period.start}::timestamptz)
-     ORDER BY seg.subscription_id, seg.valid_from`));
+     ORDER BY seg.subscription_id, seg.valid_from`, PREPARED));
   const allowancesQuery = segmentsQuery.then((segments) =>
     queryRows<{ plan_version_id: string; resource_kind: string; included_hours: string; overage_unit_price: string }>(db, Prisma.sql`
       SELECT plan_version_id::text, resource_kind, included_hours::text, overage_unit_price::text
-        FROM plan_version_allowances WHERE plan_version_id = ANY(${[...new Set(segments.map((s) => s.plan_version_id))]}::uuid[])`),
+        FROM plan_version_allowances WHERE plan_version_id = ANY(${[...new Set(segments.map((s) => s.plan_version_id))]}::uuid[])`, PREPARED),
   );
 
   const addonsQuery = started(queryRows<
@@ -117,7 +123,7 @@ export async function loadTenantBilling(
      WHERE d.tenant_id = ANY(${tenantIds}::uuid[])
        AND (${onlyDeployment}::uuid IS NULL OR d.id = ${onlyDeployment}::uuid)
        AND a.attached_at < ${period.end}::timestamptz
-       AND (a.detached_at IS NULL OR a.detached_at > ${period.start}::timestamptz)`));
+       AND (a.detached_at IS NULL OR a.detached_at > ${period.start}::timestamptz)`, PREPARED));
 
   const hoursQuery = deploymentsQuery.then((deployments) => resourceHoursByDeployment(db, deployments.map((d) => d.id), { from: period.start, to: usageEnd }));
 
@@ -131,7 +137,7 @@ export async function loadTenantBilling(
         FROM llm_usage_events
        WHERE deployment_id = ANY(${deployments.map((d) => d.id)}::uuid[])
          AND occurred_at >= ${period.start}::timestamptz AND occurred_at < ${usageEnd}::timestamptz
-       GROUP BY deployment_id`),
+       GROUP BY deployment_id`, PREPARED),
   );
 
   const [tenants, deployments, segments, allowances, addons, hours, llm] = await Promise.all([

@@ -24,7 +24,7 @@ import { billableTenantIds, loadTenantBilling, type TenantBilling } from './bill
 import { nextDocumentNumber } from './document-numbers.ts';
 import { lineJson } from './invoices.ts';
 import { hasEnded, type Period } from './period.ts';
-import { canonicalInputs, canonicalInputsJson, computeQuote, inputsHash, type Quote, type QuoteLine } from './quote-engine.ts';
+import { canonicalInputsJson, computeQuote, type Quote, type QuoteLine } from './quote-engine.ts';
 
 export interface MonthCloseOptions {
   runId: string;
@@ -619,7 +619,7 @@ interface WriteArgs {
  * a no-op when the tenant has any invoice for the period (void included); ON CONFLICT covers a
  * live invoice written by a concurrent close.
  */
-async function insertDraft(tx: Tx, args: WriteArgs, inputs: Record<string, unknown>, hash: string, replaces: string | null, onlyIfNone: boolean): Promise<string | null> {
+async function insertDraft(tx: Tx, args: WriteArgs, inputs: string, hash: string, replaces: string | null, onlyIfNone: boolean): Promise<string | null> {
   const { billing, quote, options, now } = args;
   const { period } = options;
   const lines = quote.lines;
@@ -628,7 +628,7 @@ async function insertDraft(tx: Tx, args: WriteArgs, inputs: Record<string, unkno
       INSERT INTO tenant_invoices (tenant_id, period_start, period_end, status, currency, tax_rate, subtotal_minor, tax_minor, total_minor,
                                    revision, inputs, inputs_hash, llm_event_count, computed_at, last_run_id, replaces_invoice_id, created_at, updated_at)
       SELECT ${billing.tenantId}::uuid, ${period.start}::timestamptz, ${period.end}::timestamptz, 'draft', ${quote.currency},
-             ${billing.input.tax.rate}::numeric, ${quote.subtotalMinor}, ${quote.taxMinor}, ${quote.totalMinor}, 1, ${JSON.stringify(inputs)}::jsonb, ${hash},
+             ${billing.input.tax.rate}::numeric, ${quote.subtotalMinor}, ${quote.taxMinor}, ${quote.totalMinor}, 1, ${inputs}::json, ${hash},
              ${billing.llmEventCount}, ${now}::timestamptz, ${options.runId}::uuid, ${replaces}::uuid, ${now}::timestamptz, ${now}::timestamptz
        WHERE NOT ${onlyIfNone} OR NOT EXISTS (SELECT 1 FROM tenant_invoices
                                               WHERE tenant_id = ${billing.tenantId}::uuid AND period_start = ${period.start}::timestamptz)
@@ -767,7 +767,7 @@ function linesJson(items: { owner: string; lines: QuoteLine[] }[]): string {
 }
 
 const INVOICE_RECORD = Prisma.sql`owner uuid, currency text, tax_rate numeric, subtotal_minor bigint, tax_minor bigint, total_minor bigint,
-                                  inputs_hash text, llm_event_count int, inputs jsonb`;
+                                  inputs_hash text, llm_event_count int, inputs json`;
 const LINE_RECORD = Prisma.sql`owner uuid, line_no int, kind text, deployment_id uuid, resource_kind text, description text,
                                quantity numeric, unit_price numeric, amount_minor bigint`;
 
@@ -847,8 +847,7 @@ async function writeTenantLocked(tx: Tx, args: WriteArgs): Promise<WriteOutcome>
   const { billing, options } = args;
   const { period } = options;
   const scope = options.scope ?? 'all';
-  const inputs = { ...canonicalInputs(billing.input), llm_event_count: billing.llmEventCount };
-  const hash = inputsHash(inputs);
+  const { json: inputs, hash } = canonicalInputsJson(billing.input, billing.llmEventCount);
   // The common case first: no invoice yet, one statement.
   if (scope === 'all') {
     const created = await insertDraft(tx, args, inputs, hash, null, true);
@@ -868,11 +867,11 @@ async function writeTenantLocked(tx: Tx, args: WriteArgs): Promise<WriteOutcome>
   if (!options.force) return { kind: 'skipped', invoiceId: existing.id };
   if (existing.status === 'draft') return regenerateDraft(tx, args, existing, inputs, hash);
   if (scope === 'drafts') return { kind: 'skipped', invoiceId: existing.id };
-  return adjustIssuedInvoice(tx, args, existing, hash);
+  return adjustIssuedInvoice(tx, args, existing, inputs, hash);
 }
 
 /** A draft is recomputed in place, as a new revision, only when its inputs or amounts changed. */
-async function regenerateDraft(tx: Tx, args: WriteArgs, existing: ExistingInvoice, inputs: Record<string, unknown>, hash: string): Promise<WriteOutcome> {
+async function regenerateDraft(tx: Tx, args: WriteArgs, existing: ExistingInvoice, inputs: string, hash: string): Promise<WriteOutcome> {
   const { quote, options, now } = args;
   if (existing.last_run_id === options.runId) return { kind: 'regenerated', invoiceId: existing.id };
   const previous = await tx.tenantInvoiceLine.findMany({ where: { invoiceId: existing.id }, orderBy: { lineNo: 'asc' } });
@@ -907,7 +906,8 @@ async function regenerateDraft(tx: Tx, args: WriteArgs, existing: ExistingInvoic
       taxMinor: quote.taxMinor,
       totalMinor: quote.totalMinor,
       revision,
-      inputs: inputs as object,
+      // Parsed and written back by Prisma: the same text (its keys in canonical order).
+      inputs: JSON.parse(inputs) as object,
       inputsHash: hash,
       llmEventCount: args.billing.llmEventCount,
       computedAt: now,
@@ -923,7 +923,7 @@ async function regenerateDraft(tx: Tx, args: WriteArgs, existing: ExistingInvoic
  * notes, the difference is issued as an adjustment note (own gap-free number, reason, lines,
  * GST delta) and queued for finance in the same transaction.
  */
-async function adjustIssuedInvoice(tx: Tx, args: WriteArgs, existing: ExistingInvoice, hash: string): Promise<WriteOutcome> {
+async function adjustIssuedInvoice(tx: Tx, args: WriteArgs, existing: ExistingInvoice, inputs: string, hash: string): Promise<WriteOutcome> {
   const { billing, quote, options, now, receivables } = args;
   const currency = quote.currency;
   const sameRun = await tx.adjustmentNote.findFirst({ where: { invoiceId: existing.id, runId: options.runId } });
@@ -949,7 +949,7 @@ async function adjustIssuedInvoice(tx: Tx, args: WriteArgs, existing: ExistingIn
       subtotalDeltaMinor: adjustment.subtotalDelta,
       taxDeltaMinor: adjustment.taxDelta,
       totalDeltaMinor: adjustment.totalDelta,
-      inputs: { ...canonicalInputs(billing.input), llm_event_count: billing.llmEventCount } as object,
+      inputs: JSON.parse(inputs) as object,
       inputsHash: hash,
       runId: options.runId,
       createdBy: options.requestedBy,

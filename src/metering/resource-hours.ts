@@ -31,6 +31,6 @@ export async function resourceHoursByDeployment(
        AND r.created_at < ${range.to}::timestamptz
        AND (r.deleted_at IS NULL OR r.deleted_at > ${range.from}::timestamptz)
      GROUP BY r.deployment_id, r.kind
-     ORDER BY r.deployment_id, r.kind`);
+     ORDER BY r.deployment_id, r.kind`, { prepared: true });
   return rows.map((r) => ({ deploymentId: r.deployment_id, resourceKind: r.kind, hours: BigInt(r.hours), resourceCount: r.resource_count }));
 }

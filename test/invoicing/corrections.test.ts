@@ -11,6 +11,7 @@ import { voidInvoice } from '../../src/invoicing/void-invoice.ts';
 import { parsePeriod } from '../../src/invoicing/period.ts';
 import { receivablesSettings } from '../../src/receivables/settings.ts';
 import { useTestDatabase } from '../support/db.ts';
+import { inputsNotMatchingHash } from '../support/invoices.ts';
 import { seedLlmEvents, seedPilot, seedTenant } from '../support/seed.ts';
 
 const db = useTestDatabase();
@@ -124,6 +125,8 @@ describe('reissue after void', () => {
 
     const reissued = await close({ tenantId: tenant.id, force: true, reissue: true });
     expect(reissued).toMatchObject({ reissued: 1, failed: 0 });
+    // The single-tenant path stores the hashed text too (the void invoice's and the new draft's).
+    expect(await inputsNotMatchingHash(db().prisma, tenant.id)).toEqual([]);
     // Both were written at the same fixed instant: order by what they are, not by created_at.
     const invoices = await db().prisma.tenantInvoice.findMany({ where: { tenantId: tenant.id }, orderBy: { status: 'desc' } });
     expect(invoices.map((i) => [i.status, i.replacesInvoiceId])).toEqual([

@@ -5,6 +5,7 @@ import { parsePeriod } from '../../src/invoicing/period.ts';
 import { createPrisma } from '../../src/platform/database.ts';
 import { ValidationError } from '../../src/platform/errors.ts';
 import { useTestDatabase } from '../support/db.ts';
+import { inputsNotMatchingHash } from '../support/invoices.ts';
 import { seedLlmEvents, seedPilot, seedPlanVersion, seedSubscribedDeployment, seedTenant } from '../support/seed.ts';
 
 const db = useTestDatabase();
@@ -46,6 +47,8 @@ describe('month close', () => {
     expect(inputs.deployments[0]!.addons[0]!.unitPriceMinor).toBe('750');
     expect(inputs.tax.rate).toBe('0.1000');
     expect(invoice!.inputsHash).toMatch(/^[0-9a-f]{64}$/);
+    // Stored as the very text that was hashed.
+    expect(await inputsNotMatchingHash(db().prisma, tenant.id)).toEqual([]);
 
     const again = await closeMonth({ prisma: db().prisma, now }, options({ tenantId: tenant.id }));
     expect(again).toMatchObject({ created: 0, skipped: 1, regenerated: 0 });
@@ -88,6 +91,7 @@ describe('month close', () => {
     expect(after!.revisions[0]).toMatchObject({ revision: 2, forcedBy: 'finance@example', reason: 'late LLM usage', previousTotalMinor: 7064n, previousInputsHash: before!.inputsHash });
     expect((after!.revisions[0]!.previousLines as unknown[]).length).toBe(4);
     expect(after!.inputsHash).not.toBe(before!.inputsHash);
+    expect(await inputsNotMatchingHash(db().prisma, tenant.id)).toEqual([]);
 
     // A forced run that changes nothing says so and writes nothing: no revision, no audit row.
     const same = await closeMonth({ prisma: db().prisma, now }, options({ tenantId: tenant.id, force: true }));

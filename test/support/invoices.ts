@@ -125,3 +125,15 @@ export async function seedAdjustmentNote(
     include: { lines: { orderBy: { lineNo: 'asc' } } },
   });
 }
+
+/**
+ * The tenant's invoices whose stored inputs are not the exact text their inputs_hash hashes (the
+ * column is json: PostgreSQL keeps the text as written). Empty when every write path stores the
+ * canonical text.
+ */
+export async function inputsNotMatchingHash(prisma: PrismaClient, tenantId: string): Promise<string[]> {
+  const rows = await prisma.$queryRaw<{ id: string }[]>`
+    SELECT id::text FROM tenant_invoices
+     WHERE tenant_id = ${tenantId}::uuid AND encode(sha256(convert_to(inputs::text, 'UTF8')), 'hex') <> inputs_hash`;
+  return rows.map((r) => r.id);
+}
