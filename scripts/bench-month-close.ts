@@ -4,16 +4,20 @@
 // month, add-ons attached and detached mid-month, resources created and deleted inside the month
 // (and outside it), LLM events with 12-digit decimal charges spread over the month (a few just
 // outside it), tenants whose only deployments were paused all month (not invoiced), and GST 10 %
-// or 0 %. Then times, through the public run API (createRun + executeRun):
+// or 0 %. Then times, through the public run API (createRun + executeRun), each phase after a CHECKPOINT:
 //   close (creates every invoice), re-run (skips every invoice), dry run, forced re-run,
 // and a BASELINE: one hand-written SQL statement, written from the rules in the README (not from
 // the project's code), that computes every tenant's subtotal, tax and total into a scratch table.
 // Every invoice total must equal the baseline's to the cent (after the close and after the forced
-// re-run), or the bench prints the first differences and exits 1. Then, for each count in --workers
+// re-run), or the bench prints the first differences and exits 1. Beside the baseline, STORE_FLOOR:
+// the time PostgreSQL takes to store the close's output alone (its invoices, lines and first status
+// rows copied table to table into empty tables with the same indexes; no reading of inputs, no
+// computing, no foreign keys): what any close must pay at least. Then, for each count in --workers
 // (0 skips it), the same close through the queue as the scheduler runs it: the April invoices are
 // removed, N worker processes (scripts/lib/worker-process.ts, WORKER_CONCURRENCY 2 each) are started
 // and ready, and the time runs from queueing the run to its completion, checked against the baseline
 // again. Prints one JSON line.
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -222,6 +226,24 @@ async function differences(): Promise<{ count: number; first: string[] }> {
   return { count: rows.length, first: rows.slice(0, 5).map((r) => `${r.tenant}: invoiced ${r.invoiced ?? '(none)'}, baseline ${r.baseline ?? '(none)'}`) };
 }
 
+/** The close's own rows copied into empty tables LIKE theirs (indexes, checks, defaults; no foreign keys), timed. */
+async function storeFloor(): Promise<number> {
+  const tables = ['tenant_invoices', 'tenant_invoice_lines', 'invoice_status_changes'];
+  for (const t of tables) await sql(`CREATE TABLE bench_store_${t} (LIKE ${t} INCLUDING ALL)`);
+  await sql('CHECKPOINT');
+  const { seconds } = await timed(async () => {
+    for (const t of tables) await sql(`INSERT INTO bench_store_${t} SELECT * FROM ${t}`);
+  });
+  for (const t of tables) await sql(`DROP TABLE bench_store_${t}`);
+  return seconds;
+}
+
+/** A timed phase, started after a CHECKPOINT: no phase pays for writing out the one before it. */
+async function phase<T>(fn: () => Promise<T>): Promise<{ seconds: number; result: T }> {
+  await sql('CHECKPOINT');
+  return timed(fn);
+}
+
 async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; result: T }> {
   const started = performance.now();
   const result = await fn();
@@ -240,7 +262,7 @@ async function close(options: { force?: boolean; dryRun?: boolean }): Promise<Re
  * `workers` separate worker processes. Times from queueing to the run's completion, the workers
  * already started (their start-up is not the close's).
  */
-async function queuedClose(workers: number): Promise<{ seconds: number; summary: Record<string, unknown> }> {
+async function queuedClose(workers: number): Promise<{ seconds: number; summary: Record<string, unknown>; workerPeakRssMb: number | null }> {
   // Back to no April invoices (TRUNCATE: this bench database only).
   await sql('TRUNCATE tenant_invoices, month_close_chunks CASCADE');
   const children = await Promise.all(
@@ -251,6 +273,7 @@ async function queuedClose(workers: number): Promise<{ seconds: number; summary:
   const boss = await startBoss({ url: db.url, logger: pino({ level: 'silent' }) });
   try {
     await createQueues(boss);
+    await sql('CHECKPOINT');
     const started = performance.now();
     const runId = await enqueueRun(prisma, boss, { period: april, trigger: 'cli', requestedBy: 'bench', reason: 'bench' });
     if (!runId) throw new Error('the queued close was not queued');
@@ -258,13 +281,26 @@ async function queuedClose(workers: number): Promise<{ seconds: number; summary:
       const run = await prisma.monthCloseRun.findUniqueOrThrow({ where: { id: runId } });
       if (run.status === 'failed') throw new Error(`the queued close failed: ${run.error}`);
       if (run.status === 'completed' || run.status === 'completed_with_failures') {
-        return { seconds: round((performance.now() - started) / 1000, 3), summary: run.summary as Record<string, unknown> };
+        const seconds = round((performance.now() - started) / 1000, 3);
+        return { seconds, summary: run.summary as Record<string, unknown>, workerPeakRssMb: peakRssOf(children.map((c) => c.pid!)) };
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   } finally {
     await boss.stop({ graceful: false, close: true });
     await Promise.all(children.map(stopWorkerProcess));
+  }
+}
+
+/**
+ * The highest peak RSS (VmHWM) among the worker processes, in MB: the close's memory where it runs
+ * in production, one process per worker, each started for this close alone. Null where /proc cannot tell.
+ */
+function peakRssOf(pids: number[]): number | null {
+  try {
+    return Math.max(...pids.map((pid) => Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024)));
+  } catch {
+    return null;
   }
 }
 
@@ -277,18 +313,23 @@ try {
     `SELECT (SELECT count(*)::int FROM deployments) AS deployments, (SELECT count(*)::int FROM llm_usage_events) AS events,
             (pg_database_size(current_database()) / 1048576)::int AS db_mb`,
   );
-  const baseline = await timed(() => sql(BASELINE));
-  const first = await timed(() => close({}));
+  const baseline = await phase(() => sql(BASELINE));
+  const first = await phase(() => close({}));
+  // The bench process's peak so far: seed, baseline and this close (maxRSS only grows).
+  const closePeakRssMb = peakRssMb();
   const afterClose = await differences();
-  const again = await timed(() => close({}));
-  const dry = await timed(() => close({ dryRun: true }));
-  const forced = await timed(() => close({ force: true }));
+  const storeFloorSeconds = await storeFloor();
+  const again = await phase(() => close({}));
+  const dry = await phase(() => close({ dryRun: true }));
+  const forced = await phase(() => close({ force: true }));
   const afterForce = await differences();
   const queued: Record<string, number> = {};
   const queuedDifferences: [string, { count: number; first: string[] }][] = [];
   for (const workers of WORKER_COUNTS) {
     const result = await queuedClose(Number(workers));
-    queued[`queued_close_${workers}_worker${workers === '1' ? '' : 's'}_seconds`] = result.seconds;
+    const label = `queued_close_${workers}_worker${workers === '1' ? '' : 's'}`;
+    queued[`${label}_seconds`] = result.seconds;
+    if (result.workerPeakRssMb !== null) queued[`${label}_peak_rss_mb`] = result.workerPeakRssMb;
     queuedDifferences.push([`after the queued close on ${workers} worker(s)`, await differences()]);
   }
   const [invoiced] = await prisma.$queryRawUnsafe<{ invoices: number; baseline_tenants: number }[]>(
@@ -310,8 +351,10 @@ try {
       forced_seconds: forced.seconds,
       baseline_seconds: baseline.seconds,
       ratio: round(first.seconds / baseline.seconds, 1),
+      store_floor_seconds: storeFloorSeconds,
       forced_over_close: round(forced.seconds / first.seconds, 2),
       ...queued,
+      close_peak_rss_mb: closePeakRssMb,
       peak_rss_mb: peakRssMb(),
       database_mb: sizes!.db_mb,
       totals_match: failures.length === 0,

