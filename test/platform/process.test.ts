@@ -200,3 +200,13 @@ describe('start-up refusals', () => {
     }
   });
 });
+
+describe('process footprint', () => {
+  it("imports date-fns by function: its root module loads every function and locale (~190 MB of RSS in every process)", () => {
+    const barrel = new RegExp(`from '${'date-fns'}'`); // spelled so this file does not match itself
+    const offenders = ['src', 'jobs', 'scripts', 'test']
+      .flatMap((dir) => (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)))
+      .filter((file) => barrel.test(readFileSync(file, 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+});
