@@ -48,16 +48,16 @@ export async function billableTenantIds(db: Db, period: Period, options: { tenan
   return rows.map((r) => r.tenant_id);
 }
 
-/**
- * Billing inputs of `tenantIds` for `period`. Usage (resource hours, LLM events) is counted up to
- * `asOf`: the period end for a month close, "now" for a projection of the month so far.
- */
 // Named prepared statements (fixed text, every value a parameter): planned once per pooled
 // connection, and after five executions PostgreSQL keeps the generic plan, which reaches the
 // chunk's rows through their indexes. Planned for each call's 500 ids out of 10,000 tenants, the
 // deployments and segments queries scanned whole tables (24 ms instead of 12 a chunk).
 const PREPARED = { prepared: true };
 
+/**
+ * Billing inputs of `tenantIds` for `period`. Usage (resource hours, LLM events) is counted up to
+ * `asOf`: the period end for a month close, "now" for a projection of the month so far.
+ */
 export async function loadTenantBilling(
   db: Db,
   tenantIds: string[],
