@@ -21,6 +21,7 @@ import {
   emptyOutcomes,
   emptySummary,
   finishSummary,
+  refreshWrittenStatistics,
   tenantsToClose,
   type ChunkOutcomes,
   type MonthCloseOptions,
@@ -335,19 +336,22 @@ export async function failChunk(prisma: PrismaClient, runId: string, chunkNo: nu
 
 /** Under a lock on the run row: when every chunk is done, the run's summary is the plan plus every chunk's outcomes. */
 export async function finishRunIfComplete(prisma: PrismaClient, runId: string): Promise<RunStatus> {
-  return prisma.$transaction(async (tx) => {
+  const finished = await prisma.$transaction(async (tx): Promise<{ status: RunStatus; summary?: MonthCloseSummary }> => {
     const [run] = await tx.$queryRaw<{ status: RunStatus; plan: MonthCloseSummary | null }[]>`
       SELECT status, plan FROM month_close_runs WHERE id = ${runId}::uuid FOR UPDATE`;
     if (!run) throw new NotFoundError('month_close_run');
-    if (run.status !== 'running' || !run.plan) return run.status;
+    if (run.status !== 'running' || !run.plan) return { status: run.status };
     const chunks = await tx.monthCloseChunk.findMany({ where: { runId }, orderBy: { chunkNo: 'asc' }, select: { status: true, summary: true } });
-    if (chunks.some((c) => c.status !== 'done')) return run.status;
+    if (chunks.some((c) => c.status !== 'done')) return { status: run.status };
     const summary = run.plan;
     for (const c of chunks) addOutcomes(summary, c.summary as unknown as ChunkOutcomes);
     finishSummary(summary);
     await completeRun(tx, runId, summary);
-    return summary.failed > 0 ? 'completed_with_failures' : 'completed';
+    return { status: summary.failed > 0 ? 'completed_with_failures' : 'completed', summary };
   });
+  // The chunk that completed the run refreshes the statistics, once, after its transaction.
+  if (finished.summary) await refreshWrittenStatistics(prisma, finished.summary);
+  return finished.status;
 }
 
 /**

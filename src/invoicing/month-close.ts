@@ -163,7 +163,25 @@ export async function closeMonth(deps: MonthCloseDeps, options: MonthCloseOption
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, deps.concurrency ?? 2) }, lane));
+  await refreshWrittenStatistics(prisma, summary, deps.logger);
   return finishSummary(summary);
+}
+
+/**
+ * After a bulk write (a chunk's worth of invoices or more) the planner's statistics of the tables a
+ * close writes are refreshed, as after any bulk load: until autovacuum's next pass, the queries that
+ * follow (a re-run, a forced or dry run, the issue job, the invoice list) would plan with the counts
+ * from before the close (100,000 tenants: the forced run's line lookups scanned every line, 136 ms
+ * a chunk). ANALYZE samples ~30,000 rows a table and blocks no reader or writer; a failure (a role
+ * that does not own the tables) is logged and never fails the close.
+ */
+export async function refreshWrittenStatistics(prisma: PrismaClient, summary: Pick<MonthCloseSummary, 'created' | 'regenerated' | 'reissued'>, logger?: Logger): Promise<void> {
+  if (summary.created + summary.regenerated + summary.reissued < 500) return;
+  try {
+    await prisma.$executeRawUnsafe('ANALYZE tenant_invoices, tenant_invoice_lines, invoice_status_changes');
+  } catch (error) {
+    logger?.warn({ err: error }, 'could not refresh the statistics of the invoice tables after a close');
+  }
 }
 
 /** Refusals that happen before anything is written (422 naming the field). */
@@ -454,11 +472,21 @@ async function lateUsage(prisma: PrismaClient, period: Period, tenantId: string 
 /** Per tenant, its live invoice for the period, or else its latest void one. */
 async function liveInvoices(sql: Sql, tenantIds: string[], period: Period): Promise<Map<string, ExistingInvoice>> {
   type Row = Omit<ExistingInvoice, 'subtotal_minor' | 'tax_minor' | 'total_minor'> & { subtotal_minor: string; tax_minor: string; total_minor: string };
+  // One index probe per tenant, whatever the statistics say. The period's invoices are written by
+  // this very close, so its statistics are stale while it runs: `tenant_id = ANY(...)` was planned
+  // as a scan of the whole period (100,000 tenants: 123 ms a chunk, the close quadratic); this is 2 ms.
+  //   Nested Loop
+  //     ->  Function Scan on unnest t
+  //     ->  Limit -> Sort -> Bitmap Heap Scan on tenant_invoices i
+  //           ->  Bitmap Index Scan on tenant_invoices_tenant_id_period_start_idx
+  //                 Index Cond: ((tenant_id = t.id) AND (period_start = $2))
   const rows = await sql.rows<Row>(Prisma.sql`
-    SELECT DISTINCT ON (tenant_id) id::text, tenant_id::text, status::text AS status, revision, last_run_id::text,
-           subtotal_minor::text, tax_minor::text, total_minor::text, inputs_hash, created_at
-      FROM tenant_invoices WHERE tenant_id = ANY(${tenantIds}::uuid[]) AND period_start = ${period.start}::timestamptz
-     ORDER BY tenant_id, (status = 'void'), created_at DESC`);
+    SELECT i.id::text, t.id::text AS tenant_id, i.status::text AS status, i.revision, i.last_run_id::text,
+           i.subtotal_minor::text, i.tax_minor::text, i.total_minor::text, i.inputs_hash, i.created_at
+      FROM unnest(${tenantIds}::uuid[]) AS t(id)
+     CROSS JOIN LATERAL (SELECT * FROM tenant_invoices i
+                          WHERE i.tenant_id = t.id AND i.period_start = ${period.start}::timestamptz
+                          ORDER BY (i.status = 'void'), i.created_at DESC LIMIT 1) i`);
   return new Map(
     rows.map((r) => [r.tenant_id, { ...r, subtotal_minor: BigInt(r.subtotal_minor), tax_minor: BigInt(r.tax_minor), total_minor: BigInt(r.total_minor) }]),
   );

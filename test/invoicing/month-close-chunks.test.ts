@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/platform/config.ts';
-import { closeChunk, closeMonth, type MonthCloseOptions } from '../../src/invoicing/month-close.ts';
+import { closeChunk, closeMonth, refreshWrittenStatistics, type MonthCloseOptions } from '../../src/invoicing/month-close.ts';
 import { issueInvoice } from '../../src/invoicing/issue-invoice.ts';
 import { voidInvoice } from '../../src/invoicing/void-invoice.ts';
 import { lineJson } from '../../src/invoicing/invoices.ts';
@@ -78,5 +78,30 @@ describe('a chunk of tenants in one transaction', () => {
     expect(outcomes.failures).toEqual([{ tenant_id: broken, tenant_slug: 'no-tax', error: expect.stringContaining('no tax profile') }]);
     expect(await db().prisma.tenantInvoice.count({ where: { tenantId: ok } })).toBe(1);
     expect(await db().prisma.tenantInvoice.count({ where: { tenantId: broken } })).toBe(0);
+  });
+});
+
+describe('statistics after a bulk write', () => {
+  const lastAnalyze = async () =>
+    (await db().prisma.$queryRaw<{ at: Date | null }[]>`SELECT last_analyze AS at FROM pg_stat_user_tables WHERE relname = 'tenant_invoice_lines'`)[0]?.at ?? null;
+  const waitForStats = async (previous: Date | null) => {
+    // The statistics collector reports with a short delay.
+    for (let i = 0; i < 50; i++) {
+      const at = await lastAnalyze();
+      if (at && (!previous || at > previous)) return at;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return lastAnalyze();
+  };
+
+  it('are refreshed after a chunk of invoices (500 or more) and left alone after fewer', async () => {
+    const before = await lastAnalyze();
+    await refreshWrittenStatistics(db().prisma, { created: 499, regenerated: 0, reissued: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await lastAnalyze()).toEqual(before);
+    await refreshWrittenStatistics(db().prisma, { created: 300, regenerated: 150, reissued: 50 });
+    const after = await waitForStats(before);
+    expect(after).not.toBeNull();
+    if (before) expect(after!.getTime()).toBeGreaterThan(before.getTime());
   });
 });
