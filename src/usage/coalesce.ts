@@ -10,7 +10,8 @@
 // loop, with whatever else arrived in the same turn, unless `maxInFlight` calls are already
 // running; then it waits for one of them and goes out with everything that queued meanwhile.
 // At low load every request is its own call, as before; under load calls grow instead of queueing
-// one by one for pool connections.
+// one by one for pool connections. A call that fails is retried event by event, so one request's
+// failure is not its neighbours'.
 import type { Db } from '../platform/database.ts';
 import { ingestLlmUsage, MAX_EVENTS_PER_REQUEST, type IngestEventResult } from './ingest-llm-usage.ts';
 
@@ -37,21 +38,28 @@ export function coalescedIngest(db: Db, options: CoalesceOptions): (raw: unknown
   let inFlight = 0;
   let scheduled = false;
 
+  // A call that fails is not every request's failure: its events are sent again one by one, so
+  // only the request whose event the database refuses (or all, if the database is down) fails.
+  const store = async (batch: Waiting[]) => {
+    try {
+      const outcome = await ingestLlmUsage(
+        db,
+        batch.map((w) => w.raw),
+        { now: options.now() },
+      );
+      batch.forEach((w, i) => w.resolve({ ...outcome.results[i]!, index: 0 }));
+    } catch (error) {
+      if (batch.length === 1) batch[0]!.reject(error);
+      else for (const w of batch) await store([w]);
+    }
+  };
+
   const send = (batch: Waiting[]) => {
     inFlight += 1;
-    ingestLlmUsage(
-      db,
-      batch.map((w) => w.raw),
-      { now: options.now() },
-    )
-      .then(
-        (outcome) => batch.forEach((w, i) => w.resolve({ ...outcome.results[i]!, index: 0 })),
-        (error: unknown) => batch.forEach((w) => w.reject(error)),
-      )
-      .finally(() => {
-        inFlight -= 1;
-        if (waiting.length > 0) schedule();
-      });
+    void store(batch).finally(() => {
+      inFlight -= 1;
+      if (waiting.length > 0) schedule();
+    });
   };
 
   const flush = () => {

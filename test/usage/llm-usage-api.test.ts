@@ -368,6 +368,25 @@ describe('single events arriving together (coalescedIngest)', () => {
     expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).message : 'fulfilled'))).toEqual(['connection lost', 'connection lost']);
   });
 
+  it('a call that fails is sent again event by event: only the request whose event fails gets the error', async () => {
+    const prisma = ctx().db.prisma;
+    // The database refuses any statement that carries the poisoned event (a trigger, a constraint, ...).
+    const poisoned = {
+      $queryRaw: async (...args: Parameters<typeof prisma.$queryRaw>) => {
+        const statement = args[0] as unknown as { values: unknown[] };
+        if (statement.values.some((v) => String(v).includes('poison'))) throw new Error('refused');
+        return prisma.$queryRaw(...args);
+      },
+    } as unknown as Db;
+    const ingest = coalescedIngest(poisoned, { now: () => NOW });
+    const good = [event(), event()];
+    const bad = event({ gateway_request_id: `poison-${seq}` });
+    const outcomes = await Promise.allSettled([ingest(good[0]), ingest(bad), ingest(good[1])]);
+    expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).message : o.value.status))).toEqual(['created', 'refused', 'created']);
+    for (const e of good) expect(await storedRow(e.gateway_request_id)).toHaveLength(1);
+    expect(await storedRow(bad.gateway_request_id)).toHaveLength(0);
+  });
+
   it('keeps at most maxInFlight calls running and sends what queued meanwhile together', async () => {
     const prisma = ctx().db.prisma;
     let running = 0;
