@@ -9,7 +9,7 @@
 // Prints a table, then one JSON line. The bench rows (invoice uuid and resource ids prefixed
 // "bench-") are removed at the end unless --keep.
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,7 +23,7 @@ import { pgPoolOf } from '../src/platform/database.ts';
 import { createProviderClient } from '../src/costs/provider-client.ts';
 import { syncBillingHistory } from '../src/costs/sync-billing-history.ts';
 import { microsToUsd } from '../src/costs/usd.ts';
-import { freshBenchDatabase } from './lib/bench.ts';
+import { backendCpu, freshBenchDatabase, sampleRss } from './lib/bench.ts';
 
 const { values } = parseArgs({ options: { lines: { type: 'string', default: '100000' }, keep: { type: 'boolean', default: false } } });
 if (!/^\d+$/.test(values.lines) || Number.parseInt(values.lines, 10) < 1) {
@@ -120,47 +120,21 @@ async function startProvider(state: { file: string; amount: string }): Promise<{
 
 // ---------------------------------------------------------------- memory
 
-/** Samples RSS every 10 ms while `fn` runs: the peak above the RSS just before it. Also the CPU time `fn` took, here and in the database. */
+/** The peak RSS above the RSS just before `fn` runs (sampled every 10 ms), and the CPU time `fn` took, here and in the database. */
 async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ result: T; idleMb: number; peakAboveIdleMb: number; nodeCpuMs: number; dbCpuMs: number | null }> {
   (globalThis as { gc?: () => void }).gc?.();
   const idle = process.memoryUsage.rss();
-  let peak = idle;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 10);
-  const db0 = await dbCpu();
+  const rss = sampleRss();
+  const dbCpu = await backendCpu(db);
   const cpu0 = process.cpuUsage();
   try {
     const result = await fn();
-    peak = Math.max(peak, process.memoryUsage.rss());
     const cpu = process.cpuUsage(cpu0);
-    const db1 = await dbCpu();
-    let dbCpuMs: number | null = 0;
-    for (const [pid, ms] of db1) dbCpuMs = ms === null || dbCpuMs === null ? null : dbCpuMs + ms - (db0.get(pid) ?? 0);
-    return { result, idleMb: idle / 2 ** 20, peakAboveIdleMb: (peak - idle) / 2 ** 20, nodeCpuMs: (cpu.user + cpu.system) / 1000, dbCpuMs };
+    const dbCpuMs = await dbCpu.spentMs();
+    return { result, idleMb: idle / 2 ** 20, peakAboveIdleMb: (rss.stop() - idle) / 2 ** 20, nodeCpuMs: (cpu.user + cpu.system) / 1000, dbCpuMs };
   } finally {
-    clearInterval(timer);
+    rss.stop();
   }
-}
-
-/**
- * CPU milliseconds used so far by each server process connected to the bench database, when the
- * server runs on this machine (/proc readable); null values otherwise. The machine is shared, so
- * CPU time says more than wall time about what a change saved.
- */
-async function dbCpu(): Promise<Map<number, number | null>> {
-  const rows = await prisma.$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`;
-  const ticks = 100; // USER_HZ on Linux
-  return new Map(
-    rows.map(({ pid }) => {
-      try {
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        return [pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks];
-      } catch {
-        return [pid, null];
-      }
-    }),
-  );
 }
 
 // ---------------------------------------------------------------- the run

@@ -26,7 +26,7 @@ import { createRun, enqueueRun, executeRun } from '../src/invoicing/month-close-
 import { startBoss } from '../src/platform/queue.ts';
 import { startWorkerProcess, stopWorkerProcess } from './lib/worker-processes.ts';
 import { parsePeriod } from '../src/invoicing/period.ts';
-import { freshBenchDatabase, peakRssMb, round } from './lib/bench.ts';
+import { freshBenchDatabase, peakRssMb, round, sampleRss } from './lib/bench.ts';
 
 const { values } = parseArgs({
   options: {
@@ -304,18 +304,6 @@ function peakRssOf(pids: number[]): number | null {
   }
 }
 
-/** The highest RSS of this process while it runs, sampled every 20 ms (its maxRSS also holds the seed's), in MB. */
-function sampleRss(): { stop(): number } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
-  return {
-    stop() {
-      clearInterval(timer);
-      return Math.round(Math.max(peak, process.memoryUsage.rss()) / 1048576);
-    },
-  };
-}
-
 /** The summary's counts that exist (the summary may grow fields): never a hard dependency on its shape. */
 const counts = (s: Record<string, unknown>) => Object.fromEntries(Object.entries(s).filter(([, v]) => typeof v === 'number'));
 
@@ -326,9 +314,10 @@ try {
             (pg_database_size(current_database()) / 1048576)::int AS db_mb`,
   );
   const baseline = await phase(() => sql(BASELINE));
-  const closeRss = sampleRss();
+  // The RSS during the close itself (the process's maxRSS also holds the seed's).
+  const closeRss = sampleRss(20);
   const first = await phase(() => close({}));
-  const closePeakRssMb = closeRss.stop();
+  const closePeakRssMb = Math.round(closeRss.stop() / 1048576);
   const afterClose = await differences();
   const storeFloorSeconds = await storeFloor();
   const again = await phase(() => close({}));

@@ -140,7 +140,7 @@ export async function inWorkerThread<R>(
   options: { label?: string; db?: BenchDatabase } = {},
 ): Promise<R & { apiBusy: number; apiCpuMs: number; dbCpuMs: number | null; apiLoopDelay: { p99: number; max: number } }> {
   const profiler = await startProfile();
-  const dbBefore = options.db ? await backendCpuMs(options.db) : null;
+  const dbCpu = options.db ? await backendCpu(options.db) : null;
   const before = performance.eventLoopUtilization();
   const cpu = process.threadCpuUsage();
   const delay = monitorEventLoopDelay({ resolution: 5 });
@@ -154,14 +154,38 @@ export async function inWorkerThread<R>(
   const apiLoopDelay = { p99: round(delay.percentile(99) / 1e6), max: round(delay.max / 1e6) };
   const apiBusy = round(performance.eventLoopUtilization(before).utilization);
   const apiCpuMs = cpuMs(process.threadCpuUsage(cpu));
-  const dbAfter = options.db ? await backendCpuMs(options.db) : null;
+  const dbCpuMs = dbCpu ? await dbCpu.spentMs() : null;
   await profiler?.(options.label ?? 'phase');
-  let dbCpuMs: number | null = null;
-  if (dbBefore && dbAfter) {
-    dbCpuMs = 0;
-    for (const [pid, ms] of dbAfter) dbCpuMs += ms - (dbBefore.get(pid) ?? 0);
-  }
   return { ...result, apiBusy, apiCpuMs, dbCpuMs, apiLoopDelay };
+}
+
+/**
+ * The CPU time the PostgreSQL backends serving `db` spend from now until `spentMs()` is called, in
+ * ms; null when they cannot be read (see backendCpuMs).
+ */
+export async function backendCpu(db: BenchDatabase): Promise<{ spentMs(): Promise<number | null> }> {
+  const before = await backendCpuMs(db);
+  return {
+    async spentMs() {
+      const after = await backendCpuMs(db);
+      if (!before || !after) return null;
+      let spent = 0;
+      for (const [pid, ms] of after) spent += ms - (before.get(pid) ?? 0);
+      return spent;
+    },
+  };
+}
+
+/** The highest RSS of this process, in bytes, from now until `stop()`, sampled every `everyMs`. */
+export function sampleRss(everyMs = 10): { stop(): number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage.rss());
+    },
+  };
 }
 
 /**

@@ -35,6 +35,7 @@ import {
   COPY_INTO_COST_LINES,
   costLineCopyRowEnd,
   costLineCopyRowStart,
+  UNMATCHED_ROW_END,
   deleteCostLinesSql,
   findHeader,
   findHeaderSql,
@@ -191,12 +192,6 @@ interface Loaded {
   totalMicros: bigint;
 }
 
-/**
- * Body -> decoded text (hashed) -> checked rows -> COPY rows into cost_lines, a chunk at a time.
- * Each piece of text is parsed and written as bytes at once (the rows do not outlive it), while
- * the previous chunk is stored. A row whose resource key (kind, name, period) an earlier chunk
- * resolved is written whole; the others wait for the chunk's one matching query, then follow.
- */
 /** The stored CSV is the one offered: nothing was written, the header's counts stand. */
 function unchangedOutcome(invoiceUuid: string, header: InvoiceHeaderRow, checksum: string, loadMs: number, t0: number): IngestInvoiceOutcome {
   return {
@@ -211,6 +206,12 @@ function unchangedOutcome(invoiceUuid: string, header: InvoiceHeaderRow, checksu
   };
 }
 
+/**
+ * Body -> decoded text (hashed) -> checked rows -> COPY rows into cost_lines, a chunk at a time.
+ * Each piece of text is parsed and written as bytes at once (the rows do not outlive it), while
+ * the previous chunk is stored. A row whose resource key (kind, name, period) an earlier chunk
+ * resolved is written whole; the others wait for the chunk's one matching query, then follow.
+ */
 async function streamIntoCostLines(client: pg.PoolClient, providerInvoiceId: string, body: AsyncIterable<Uint8Array>, chunkLines: number): Promise<Loaded> {
   const hash = csvHasher();
   const matches = new ResourceMatches();
@@ -231,7 +232,7 @@ async function streamIntoCostLines(client: pg.PoolClient, providerInvoiceId: str
       await matches.resolve(client, chunk.waiting);
       let rest = '';
       for (const { start, key } of chunk.waiting) {
-        if (key.rowEnd !== UNMATCHED) matchedCount++;
+        if (key.rowEnd !== UNMATCHED_ROW_END) matchedCount++;
         rest += start + key.rowEnd!;
       }
       if (rest !== '') chunk.bytes.push(Buffer.from(rest));
@@ -291,10 +292,10 @@ async function* copyChunks(
     for (const row of rows) {
       const start = costLineCopyRowStart(uuidv7(LINE_ID_OPTIONS), providerInvoiceId, reader, row);
       const key = matches.slot(row);
-      if (key === null) text += start + UNMATCHED;
+      if (key === null) text += start + UNMATCHED_ROW_END;
       else if (key.rowEnd === undefined) chunk.waiting.push({ start, key });
       else {
-        if (key.rowEnd !== UNMATCHED) chunk.matched++;
+        if (key.rowEnd !== UNMATCHED_ROW_END) chunk.matched++;
         text += start + key.rowEnd;
       }
       chunk.totalMicros += row.amountMicros;
@@ -310,12 +311,10 @@ async function* copyChunks(
   if (chunk.lines > 0) yield chunk;
 }
 
-const UNMATCHED = costLineCopyRowEnd(null);
-
 /** One (kind, name, period start, period end): its resource, as the end of its lines' COPY rows once asked. */
 interface ResourceKeySlot {
   readonly key: ResourceKey;
-  /** Undefined until resolved; UNMATCHED when no resource matches. */
+  /** Undefined until resolved; UNMATCHED_ROW_END when no resource matches. */
   rowEnd: string | undefined;
 }
 
@@ -333,15 +332,10 @@ class ResourceMatches {
     if (name === null) return null;
     const start = row.periodStart?.iso ?? null;
     const end = row.periodEnd?.iso ?? null;
-    let byName = this.#byKind.get(row.kind);
-    if (byName === undefined) this.#byKind.set(row.kind, (byName = new Map()));
-    let byStart = byName.get(name);
-    if (byStart === undefined) byName.set(name, (byStart = new Map()));
-    let byEnd = byStart.get(start ?? '');
-    if (byEnd === undefined) byStart.set(start ?? '', (byEnd = new Map()));
-    let slot = byEnd.get(end ?? '');
-    if (slot === undefined) byEnd.set(end ?? '', (slot = { key: { kind: row.kind, resourceName: name, periodStart: start, periodEnd: end }, rowEnd: undefined }));
-    return slot;
+    const byName = getOrAdd(this.#byKind, row.kind, () => new Map());
+    const byStart = getOrAdd(byName, name, () => new Map());
+    const byEnd = getOrAdd(byStart, start ?? '', () => new Map());
+    return getOrAdd(byEnd, end ?? '', () => ({ key: { kind: row.kind, resourceName: name, periodStart: start, periodEnd: end }, rowEnd: undefined }));
   }
 
   /** Resolves, in one query, every slot of `waiting` not resolved yet. */
@@ -352,8 +346,14 @@ class ResourceMatches {
     for (const m of await run<{ i: number; resource_id: string; deployment_id: string | null }>(client, matchResourcesSql(slots.map((slot) => slot.key)))) {
       found.set(m.i, costLineCopyRowEnd({ resourceId: m.resource_id, deploymentId: m.deployment_id }));
     }
-    slots.forEach((slot, i) => (slot.rowEnd = found.get(i + 1) ?? UNMATCHED));
+    slots.forEach((slot, i) => (slot.rowEnd = found.get(i + 1) ?? UNMATCHED_ROW_END));
   }
+}
+
+function getOrAdd<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = create()));
+  return value;
 }
 
 /** A Prisma.sql statement on a plain pg connection (the ingest's transaction holds its own). */

@@ -286,7 +286,8 @@ export function costLineCopyRowEnd(match: ResourceMatch | null): string {
   return match === null ? UNMATCHED_ROW_END : `${match.resourceId}\t${match.deploymentId ?? '\\N'}\n`;
 }
 
-const UNMATCHED_ROW_END = '\\N\t\\N\n';
+/** The end of a line's COPY row when it matched no resource. */
+export const UNMATCHED_ROW_END = '\\N\t\\N\n';
 
 const plainText = (value: string): string => value;
 

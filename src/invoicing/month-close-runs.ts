@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { subMonths } from 'date-fns/subMonths';
 import { utc } from '@date-fns/utc';
 import { Prisma } from '../generated/prisma/client.ts';
-import type { PrismaClient, Sql, Tx } from '../platform/database.ts';
+import { sqlOf, type PrismaClient, type Sql, type Tx } from '../platform/database.ts';
 import type { MonthCloseRun } from '../generated/prisma/client.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { QUEUES } from '../../jobs/catalog.ts';
@@ -291,10 +291,7 @@ export async function executeChunk(deps: RunDeps, runId: string, chunkNo: number
     await deps.prisma.monthCloseChunk.update({ where: { runId_chunkNo: { runId, chunkNo } }, data: { attempts: { increment: 1 } } });
     const stopHeartbeat = startHeartbeat(deps.prisma, runId, deps.heartbeatMs ?? HEARTBEAT_MS, deps.logger);
     try {
-      const record = async (sql: Sql, outcomes: ChunkOutcomes) =>
-        (await sql.execute(Prisma.sql`
-          UPDATE month_close_chunks SET status = 'done', summary = ${JSON.stringify(outcomes)}::jsonb, finished_at = now()
-           WHERE run_id = ${runId}::uuid AND chunk_no = ${chunkNo} AND status <> 'done'`)) === 1;
+      const record = (sql: Sql, outcomes: ChunkOutcomes) => recordChunk(sql, runId, chunkNo, outcomes);
       await closeChunk(
         { prisma: deps.prisma, now: deps.now, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.receivables ? { receivables: deps.receivables } : {}) },
         runOptions(run),
@@ -327,11 +324,17 @@ export async function failChunk(prisma: PrismaClient, runId: string, chunkNo: nu
       failed: chunk.tenantIds.length,
       failures: chunk.tenantIds.map((id) => ({ tenant_id: id, tenant_slug: slugs.get(id) ?? null, error: `chunk ${chunkNo} failed on its last retry: ${error.message}` })),
     };
-    await prisma.$executeRaw`
-      UPDATE month_close_chunks SET status = 'done', summary = ${JSON.stringify(outcomes)}::jsonb, finished_at = now()
-       WHERE run_id = ${runId}::uuid AND chunk_no = ${chunkNo} AND status <> 'done'`;
+    await recordChunk(sqlOf(prisma), runId, chunkNo, outcomes);
   }
   return finishRunIfComplete(prisma, runId);
+}
+
+/** Marks a chunk done with its outcomes; false when another delivery already did. */
+async function recordChunk(sql: Sql, runId: string, chunkNo: number, outcomes: ChunkOutcomes): Promise<boolean> {
+  const updated = await sql.execute(Prisma.sql`
+    UPDATE month_close_chunks SET status = 'done', summary = ${JSON.stringify(outcomes)}::jsonb, finished_at = now()
+     WHERE run_id = ${runId}::uuid AND chunk_no = ${chunkNo} AND status <> 'done'`);
+  return updated === 1;
 }
 
 /** Under a lock on the run row: when every chunk is done, the run's summary is the plan plus every chunk's outcomes. */

@@ -903,10 +903,8 @@ async function regenerateDraft(tx: Tx, args: WriteArgs, existing: ExistingInvoic
   const { quote, options, now } = args;
   if (existing.last_run_id === options.runId) return { kind: 'regenerated', invoiceId: existing.id };
   const previous = await tx.tenantInvoiceLine.findMany({ where: { invoiceId: existing.id }, orderBy: { lineNo: 'asc' } });
-  const sameAmounts =
-    previous.length === quote.lines.length &&
-    previous.every((l, i) => l.amountMinor === quote.lines[i]!.amountMinor && l.description === quote.lines[i]!.description);
-  if (hash === existing.inputs_hash && sameAmounts) return { kind: 'unchanged', invoiceId: existing.id };
+  const unchanged = hash === existing.inputs_hash && sameAmounts(previous.map((l) => ({ amount: l.amountMinor, description: l.description })), quote.lines);
+  if (unchanged) return { kind: 'unchanged', invoiceId: existing.id };
 
   const revision = existing.revision + 1;
   await tx.invoiceRevision.create({

@@ -117,12 +117,7 @@ export interface Sql {
 /** On a client made by createPrisma, straight to its pool (each statement on its own); on a transaction, through Prisma. */
 export function sqlOf(db: Db): Sql {
   const pool = pools.get(db as PrismaClient);
-  if (pool) {
-    return {
-      rows: async <T>(statement: PrismaSql) => (await pool.query(statement.text, statement.values as unknown[])).rows as T[],
-      execute: async (statement: PrismaSql) => (await pool.query(statement.text, statement.values as unknown[])).rowCount ?? 0,
-    };
-  }
+  if (pool) return pgSql(pool);
   return {
     rows: <T>(statement: PrismaSql) => db.$queryRaw<T[]>(statement),
     execute: (statement: PrismaSql) => db.$executeRaw(statement),
@@ -142,10 +137,7 @@ export async function inPgTransaction<T>(
   const pool = pools.get(prisma);
   if (!pool) return undefined;
   const client = await pool.connect();
-  const sql: Sql = {
-    rows: async <R>(statement: PrismaSql) => (await client.query(statement.text, statement.values as unknown[])).rows as R[],
-    execute: async (statement: PrismaSql) => (await client.query(statement.text, statement.values as unknown[])).rowCount ?? 0,
-  };
+  const sql = pgSql(client);
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
@@ -161,4 +153,13 @@ export async function inPgTransaction<T>(
     // A connection whose rollback failed is destroyed rather than reused in an unknown state.
     client.release(broken);
   }
+}
+
+/** The Sql runner over a node-postgres pool (each statement on its own) or one of its connections. */
+function pgSql(queryable: pg.Pool | pg.PoolClient): Sql {
+  const query = (statement: PrismaSql) => queryable.query(statement.text, statement.values as unknown[]);
+  return {
+    rows: async <T>(statement: PrismaSql) => (await query(statement)).rows as T[],
+    execute: async (statement: PrismaSql) => (await query(statement)).rowCount ?? 0,
+  };
 }
