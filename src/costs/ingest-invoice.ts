@@ -17,16 +17,12 @@
 //   retries and, in the end, dead-letters.
 // - A successful ingest of a new CSV queues vendor-bill-push in the same transaction.
 import { performance } from 'node:perf_hooks';
-import { randomFillSync } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
-import { v7 as uuidv7 } from 'uuid';
 import { QUEUES } from '../../jobs/catalog.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
+import { copyRows, newRowId } from '../platform/copy.ts';
 import { pgPoolOf, type PrismaClient } from '../platform/database.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { csvChecksumOfBody, csvHasher, decodeCsvText, InvoiceCsvError, readInvoiceCsvRows, type InvoiceCsvReader, type InvoiceCsvRow } from './invoice-csv.ts';
@@ -236,7 +232,7 @@ async function streamIntoCostLines(client: pg.PoolClient, providerInvoiceId: str
         rest += start + key.rowEnd!;
       }
       if (rest !== '') chunk.bytes.push(Buffer.from(rest));
-      await pipeline(Readable.from(chunk.bytes), client.query(copyFrom(COPY_INTO_COST_LINES)));
+      await copyRows(client, COPY_INTO_COST_LINES, chunk.bytes);
       lineCount += chunk.lines;
       matchedCount += chunk.matched;
       totalMicros += chunk.totalMicros;
@@ -258,26 +254,6 @@ interface CopyChunk {
   totalMicros: bigint;
 }
 
-/**
- * Line ids: UUID v7 (uuid's v7), so a chunk's rows land at the right edge of the primary key's
- * B-tree instead of a random leaf per row. Its random bytes come from a pool refilled 4 KiB at a
- * time: uuid's default source asks crypto.getRandomValues for 16 bytes per id, a v7() call then takes
- * ~2.6 µs (0.26 s per 100,000 lines), with the pool ~0.5 µs. Without its per-process counter the ids of one
- * millisecond are in random order among themselves, as close together in the index.
- */
-const randomPool = new Uint8Array(4096);
-let randomOffset = randomPool.length;
-const LINE_ID_OPTIONS = {
-  rng: (): Uint8Array => {
-    if (randomOffset === randomPool.length) {
-      randomFillSync(randomPool);
-      randomOffset = 0;
-    }
-    randomOffset += 16;
-    return randomPool.subarray(randomOffset - 16, randomOffset);
-  },
-};
-
 /** The rows as chunks of `chunkLines` COPY rows (the last may be smaller); new ids: UUID v7, ordered by the millisecond they were made. */
 async function* copyChunks(
   pieces: AsyncIterable<{ reader: InvoiceCsvReader; rows: InvoiceCsvRow[] }>,
@@ -290,7 +266,7 @@ async function* copyChunks(
     // Complete rows are gathered as text per piece and turned into bytes at once.
     let text = '';
     for (const row of rows) {
-      const start = costLineCopyRowStart(uuidv7(LINE_ID_OPTIONS), providerInvoiceId, reader, row);
+      const start = costLineCopyRowStart(newRowId(), providerInvoiceId, reader, row);
       const key = matches.slot(row);
       if (key === null) text += start + UNMATCHED_ROW_END;
       else if (key.rowEnd === undefined) chunk.waiting.push({ start, key });

@@ -4,6 +4,7 @@
 // INSERT ... ON CONFLICT for all listed resources. NUMERIC values are read as text (`::text`) and
 // written from decimal strings, so amounts never pass through a float.
 import { Prisma } from '../generated/prisma/client.ts';
+import { copyText } from '../platform/copy.ts';
 import type { Db } from '../platform/database.ts';
 import type { InvoiceCostLine, InvoiceCsvReader, InvoiceCsvRow } from './invoice-csv.ts';
 
@@ -290,12 +291,6 @@ export function costLineCopyRowEnd(match: ResourceMatch | null): string {
 export const UNMATCHED_ROW_END = '\\N\t\\N\n';
 
 const plainText = (value: string): string => value;
-
-const COPY_SPECIAL = /[\\\t\n\r]/;
-function copyText(value: string): string {
-  if (!COPY_SPECIAL.test(value)) return value;
-  return value.replaceAll('\\', '\\\\').replaceAll('\t', '\\t').replaceAll('\n', '\\n').replaceAll('\r', '\\r');
-}
 
 export function deleteCostLinesSql(providerInvoiceId: string): Prisma.Sql {
   return Prisma.sql`DELETE FROM cost_lines WHERE provider_invoice_id = ${providerInvoiceId}::uuid`;

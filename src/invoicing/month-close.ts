@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { addDays } from 'date-fns/addDays';
 import { utc } from '@date-fns/utc';
 import { Prisma } from '../generated/prisma/client.ts';
+import { COPY_NULL, copyNullable, copyText, newRowId } from '../platform/copy.ts';
 import { inPgTransaction, sqlOf, type PrismaClient, type Sql, type Tx } from '../platform/database.ts';
 import { config } from '../platform/config.ts';
 import { ValidationError } from '../platform/errors.ts';
@@ -682,11 +683,13 @@ async function insertDraft(tx: Tx, args: WriteArgs, inputs: string, hash: string
  * One chunk's writes inside its transaction. Locks first (all of the chunk's (tenant, period) keys in
  * one statement, in key order, so two chunks or a chunk and a single-tenant writer never deadlock),
  * then the chunk's invoices as they are under the locks, then:
- * - tenants without an invoice: one INSERT of invoices + lines + first status rows;
+ * - tenants without an invoice: invoices, lines and first status rows, three COPYs;
  * - forced drafts whose inputs or amounts changed: revision rows, lines replaced, invoices updated,
  *   four set-based statements;
  * - the rare rest (issued/paid → adjustment note, void → left alone or reissued, an invoice that
  *   appeared since the chunk was read): tenant by tenant, with the single-tenant code.
+ * In a Prisma transaction (a chunk that has some of the rare rest) there is no COPY, and every
+ * tenant takes the single-tenant code.
  */
 async function writeChunk(sql: Sql, tx: Tx | null, quoted: WriteArgs[], outcomes: ChunkOutcomes): Promise<void> {
   if (quoted.length === 0) return;
@@ -703,7 +706,8 @@ async function writeChunk(sql: Sql, tx: Tx | null, quoted: WriteArgs[], outcomes
   const rare: WriteArgs[] = [];
   for (const args of quoted) {
     const invoice = existing.get(args.billing.tenantId);
-    const path = setBasedPath(invoice, options);
+    // In a Prisma transaction (no COPY) every tenant takes the single-tenant code.
+    const path = sql.copy ? setBasedPath(invoice, options) : null;
     if (path === null) {
       rare.push(args);
       continue;
@@ -715,11 +719,8 @@ async function writeChunk(sql: Sql, tx: Tx | null, quoted: WriteArgs[], outcomes
   if (rare.length > 0 && !tx) throw new NeedsPrismaTransaction();
 
   if (inserts.length > 0) {
-    const created = await insertDrafts(sql, inserts, options, now);
-    // Under the locks nobody else can have written these: a miss means something is wrong, so the
-    // chunk rolls back and is retried tenant by tenant.
-    if (created.size !== inserts.length) throw new Error(`${inserts.length - created.size} invoice(s) of the chunk were not inserted`);
-    outcomes.created += created.size;
+    await insertDrafts(sql, inserts, options, now);
+    outcomes.created += inserts.length;
   }
 
   if (drafts.length > 0) {
@@ -766,10 +767,10 @@ function sameAmounts(previous: { amount: bigint; description: string }[], lines:
 }
 
 /**
- * A chunk's rows go to PostgreSQL as ONE JSON text each (read back with json_to_recordset), not as
- * parallel array parameters: node-postgres escapes every array element in JavaScript, and
- * PostgreSQL parses one JSON text faster than nine arrays. The stored inputs are already JSON and
- * are spliced in as they are. Amounts travel as strings (JSON has no 64-bit integers).
+ * Regenerated drafts' new amounts go to PostgreSQL as ONE JSON text (read back with
+ * json_to_recordset by the UPDATE), not as parallel array parameters: node-postgres escapes every
+ * array element in JavaScript. The stored inputs are already JSON and are spliced in as they are.
+ * Amounts travel as strings (JSON has no 64-bit integers).
  */
 function invoicesJson(items: { owner: string; args: WriteArgs; inputs: string; hash: string }[]): string {
   return `[${items
@@ -782,48 +783,54 @@ function invoicesJson(items: { owner: string; args: WriteArgs; inputs: string; h
     .join(',')}]`;
 }
 
-/** Quote lines of many invoices (owner = tenant id or invoice id), numbered from 1 per owner. */
-function linesJson(items: { owner: string; lines: QuoteLine[] }[]): string {
-  const rows: unknown[] = [];
-  for (const { owner, lines } of items) {
-    lines.forEach((l, i) => {
-      const { amount, ...line } = billedLine(l);
-      rows.push({ owner, line_no: i + 1, ...line, amount_minor: amount.toString() });
-    });
-  }
-  return JSON.stringify(rows);
-}
-
 const INVOICE_RECORD = Prisma.sql`owner uuid, currency text, tax_rate numeric, subtotal_minor bigint, tax_minor bigint, total_minor bigint,
                                   inputs_hash text, llm_event_count int, inputs json`;
-const LINE_RECORD = Prisma.sql`owner uuid, line_no int, kind text, deployment_id uuid, resource_kind text, description text,
-                               quantity numeric, unit_price numeric, amount_minor bigint`;
 
-/** New drafts, their lines and their first status rows for many tenants, in one statement. Returns the tenants written. */
-async function insertDrafts(sql: Sql, items: { args: WriteArgs; inputs: string; hash: string }[], options: MonthCloseOptions, now: Date): Promise<Set<string>> {
+const COPY_INVOICES = `COPY tenant_invoices (id, tenant_id, period_start, period_end, status, currency, tax_rate, subtotal_minor, tax_minor, total_minor,
+                                            revision, inputs, inputs_hash, llm_event_count, computed_at, last_run_id, created_at, updated_at) FROM STDIN`;
+const COPY_LINES = `COPY tenant_invoice_lines (id, invoice_id, line_no, kind, deployment_id, resource_kind, description, quantity, unit_price, amount_minor) FROM STDIN`;
+const COPY_STATUS_CHANGES = `COPY invoice_status_changes (id, invoice_id, from_status, to_status, actor, reason, at) FROM STDIN`;
+
+/** Quote lines of invoices as COPY rows (COPY_LINES), numbered from 1 per invoice. */
+function lineCopyRows(items: { invoiceId: string; lines: QuoteLine[] }[]): string {
+  let rows = '';
+  for (const { invoiceId, lines } of items) {
+    lines.forEach((l, i) => {
+      rows +=
+        `${newRowId()}\t${invoiceId}\t${i + 1}\t${l.kind}\t${l.deploymentId ?? COPY_NULL}\t${copyNullable(l.resourceKind)}\t` +
+        `${copyText(l.description)}\t${l.quantity}\t${l.unitPrice}\t${l.amountMinor}\n`;
+    });
+  }
+  return rows;
+}
+
+/**
+ * New drafts, their lines and their first status rows for many tenants, by COPY (three statements),
+ * with ids made here. Called under the chunk's locks, having found none of these tenants with an
+ * invoice for the period: a live invoice written all the same (by a writer that does not take the
+ * lock) breaks the partial unique index, and the chunk rolls back and is written tenant by tenant.
+ */
+async function insertDrafts(sql: Sql, items: { args: WriteArgs; inputs: string; hash: string }[], options: MonthCloseOptions, now: Date): Promise<void> {
   const { period } = options;
-  const invoices = invoicesJson(items.map((i) => ({ ...i, owner: i.args.billing.tenantId })));
-  const lines = linesJson(items.map((i) => ({ owner: i.args.billing.tenantId, lines: i.args.quote.lines })));
-  const rows = await sql.rows<{ tenant_id: string }>(Prisma.sql`
-    WITH invoice AS (
-      INSERT INTO tenant_invoices (tenant_id, period_start, period_end, status, currency, tax_rate, subtotal_minor, tax_minor, total_minor,
-                                   revision, inputs, inputs_hash, llm_event_count, computed_at, last_run_id, created_at, updated_at)
-      SELECT x.owner, ${period.start}::timestamptz, ${period.end}::timestamptz, 'draft', x.currency, x.tax_rate, x.subtotal_minor, x.tax_minor, x.total_minor,
-             1, x.inputs, x.inputs_hash, x.llm_event_count, ${now}::timestamptz, ${options.runId}::uuid, ${now}::timestamptz, ${now}::timestamptz
-        FROM json_to_recordset(${invoices}::json) AS x(${INVOICE_RECORD})
-      ON CONFLICT (tenant_id, period_start) WHERE status <> 'void' DO NOTHING
-      RETURNING id, tenant_id
-    ), inserted_lines AS (
-      INSERT INTO tenant_invoice_lines (invoice_id, line_no, kind, deployment_id, resource_kind, description, quantity, unit_price, amount_minor)
-      SELECT invoice.id, l.line_no, l.kind::invoice_line_kind, l.deployment_id, l.resource_kind, l.description, l.quantity, l.unit_price, l.amount_minor
-        FROM json_to_recordset(${lines}::json) AS l(${LINE_RECORD})
-        JOIN invoice ON invoice.tenant_id = l.owner
-    ), first_status AS (
-      INSERT INTO invoice_status_changes (invoice_id, from_status, to_status, actor, reason, at)
-      SELECT invoice.id, NULL, 'draft', ${options.requestedBy}, 'month close', ${now}::timestamptz FROM invoice
-    )
-    SELECT tenant_id::text FROM invoice`);
-  return new Set(rows.map((r) => r.tenant_id));
+  const at = now.toISOString();
+  const fixed = `${period.start.toISOString()}\t${period.end.toISOString()}\tdraft\t`;
+  const run = `\t${at}\t${options.runId}\t${at}\t${at}\n`;
+  const actor = copyText(options.requestedBy);
+  let invoices = '';
+  let statusChanges = '';
+  const lines: { invoiceId: string; lines: QuoteLine[] }[] = [];
+  for (const { args, inputs, hash } of items) {
+    const { billing, quote } = args;
+    const id = newRowId();
+    invoices +=
+      `${id}\t${billing.tenantId}\t${fixed}${copyText(quote.currency)}\t${billing.input.tax.rate}\t${quote.subtotalMinor}\t${quote.taxMinor}\t${quote.totalMinor}\t` +
+      `1\t${copyText(inputs)}\t${hash}\t${billing.llmEventCount}${run}`;
+    statusChanges += `${newRowId()}\t${id}\t${COPY_NULL}\tdraft\t${actor}\tmonth close\t${at}\n`;
+    lines.push({ invoiceId: id, lines: quote.lines });
+  }
+  await sql.copy!(COPY_INVOICES, invoices);
+  await sql.copy!(COPY_LINES, lineCopyRows(lines));
+  await sql.copy!(COPY_STATUS_CHANGES, statusChanges);
 }
 
 /** Changed drafts recomputed in place, as new revisions, with four set-based statements. */
@@ -846,10 +853,7 @@ async function regenerateDrafts(
            i.subtotal_minor, i.tax_minor, i.total_minor, i.inputs_hash, ${options.requestedBy}, ${options.reason}, ${now}::timestamptz
       FROM tenant_invoices i WHERE i.id = ANY(${ids}::uuid[])`);
   await sql.execute(Prisma.sql`DELETE FROM tenant_invoice_lines WHERE invoice_id = ANY(${ids}::uuid[])`);
-  await sql.execute(Prisma.sql`
-    INSERT INTO tenant_invoice_lines (invoice_id, line_no, kind, deployment_id, resource_kind, description, quantity, unit_price, amount_minor)
-    SELECT l.owner, l.line_no, l.kind::invoice_line_kind, l.deployment_id, l.resource_kind, l.description, l.quantity, l.unit_price, l.amount_minor
-      FROM json_to_recordset(${linesJson(items.map((i) => ({ owner: i.invoice.id, lines: i.args.quote.lines })))}::json) AS l(${LINE_RECORD})`);
+  await sql.copy!(COPY_LINES, lineCopyRows(items.map((i) => ({ invoiceId: i.invoice.id, lines: i.args.quote.lines }))));
   await sql.execute(Prisma.sql`
     UPDATE tenant_invoices i
        SET currency = x.currency, tax_rate = x.tax_rate, subtotal_minor = x.subtotal_minor, tax_minor = x.tax_minor, total_minor = x.total_minor,

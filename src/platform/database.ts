@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient, type Prisma as PrismaNamespace } from '../generated/prisma/client.ts';
+import { copyRows } from './copy.ts';
 import type { Config } from './config.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 
@@ -112,6 +113,8 @@ export function arrayLiteral(values: readonly (string | number)[], options: { qu
 export interface Sql {
   rows<T>(statement: PrismaSql): Promise<T[]>;
   execute(statement: PrismaSql): Promise<number>;
+  /** `COPY ... FROM STDIN` with text-format rows: only on one node-postgres connection (inPgTransaction's). */
+  copy?(copyStatement: string, rows: string | Buffer[]): Promise<void>;
 }
 
 /** On a client made by createPrisma, straight to its pool (each statement on its own); on a transaction, through Prisma. */
@@ -137,7 +140,7 @@ export async function inPgTransaction<T>(
   const pool = pools.get(prisma);
   if (!pool) return undefined;
   const client = await pool.connect();
-  const sql = pgSql(client);
+  const sql: Sql = { ...pgSql(client), copy: (copyStatement, rows) => copyRows(client, copyStatement, rows) };
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
