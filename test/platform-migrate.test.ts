@@ -33,4 +33,19 @@ describe('migrations', () => {
     const results = await Promise.all([migrate(db().url), migrate(db().url), migrate(db().url)]);
     for (const r of results) expect(r.applied).toEqual([]);
   });
+
+  it('compresses invoice inputs with lz4 where the server has it, and keeps pglz where it does not', async () => {
+    const client = new pg.Client({ connectionString: db().url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`
+        SELECT a.attcompression::text AS method,
+               EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) AS server_has_lz4
+          FROM pg_attribute a WHERE a.attrelid = 'tenant_invoices'::regclass AND a.attname = 'inputs'`);
+      // attcompression: 'l' = lz4, '' = the server's default (pglz).
+      expect(rows[0].method).toBe(rows[0].server_has_lz4 ? 'l' : '');
+    } finally {
+      await client.end();
+    }
+  });
 });
