@@ -174,12 +174,14 @@ export async function closeMonth(deps: MonthCloseDeps, options: MonthCloseOption
  * follow (a re-run, a forced or dry run, the issue job, the invoice list) would plan with the counts
  * from before the close (100,000 tenants: the forced run's line lookups scanned every line, 136 ms
  * a chunk). ANALYZE samples ~30,000 rows a table and blocks no reader or writer; a failure (a role
- * that does not own the tables) is logged and never fails the close.
+ * that does not own the tables) is logged and never fails the close. Only the columns queries select
+ * these tables by (the row counts come with any ANALYZE): 10,000 tenants, 53 ms instead of 220-245
+ * for every column; autovacuum's next pass does the rest.
  */
 export async function refreshWrittenStatistics(prisma: PrismaClient, summary: Pick<MonthCloseSummary, 'created' | 'regenerated' | 'reissued'>, logger?: Logger): Promise<void> {
   if (summary.created + summary.regenerated + summary.reissued < 500) return;
   try {
-    await prisma.$executeRawUnsafe('ANALYZE tenant_invoices, tenant_invoice_lines, invoice_status_changes');
+    await prisma.$executeRawUnsafe('ANALYZE tenant_invoices (tenant_id, period_start, status, created_at), tenant_invoice_lines (invoice_id), invoice_status_changes (invoice_id)');
   } catch (error) {
     logger?.warn({ err: error }, 'could not refresh the statistics of the invoice tables after a close');
   }
