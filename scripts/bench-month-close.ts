@@ -1,4 +1,4 @@
-// npm run bench:month-close -- [--tenants 10000] [--deployments-per-tenant 3] [--events 1000000] [--workers 1,2] [--keep]
+// npm run bench:month-close -- [--tenants 10000] [--deployments-per-tenant 3] [--events 1000000] [--workers 1,2] [--repeat 3] [--keep]
 // Seeds a fresh database set-based with a realistic April 2026: three plans with two versions
 // each, plan changes, pauses, cancellations, trials ending and deployments starting inside the
 // month, add-ons attached and detached mid-month, resources created and deleted inside the month
@@ -8,6 +8,10 @@
 //   close (creates every invoice), re-run (skips every invoice), dry run, forced re-run,
 // and a BASELINE: one hand-written SQL statement, written from the rules in the README (not from
 // the project's code), that computes every tenant's subtotal, tax and total into a scratch table.
+// The baseline and the close are timed --repeat times, in turns (baseline, close, baseline, close, ...;
+// the April invoices removed between closes), and each figure is the median of its runs: on a shared
+// 2-core machine one run of either drifts by ±25 % from minute to minute, and the ratio of two
+// medians taken side by side is what holds. Every sample is printed too.
 // Every invoice total must equal the baseline's to the cent (after the close and after the forced
 // re-run), or the bench prints the first differences and exits 1. Beside the baseline, STORE_FLOOR:
 // the time PostgreSQL takes to store the close's output alone (its invoices, lines and first status
@@ -34,6 +38,7 @@ const { values } = parseArgs({
     'deployments-per-tenant': { type: 'string', default: '3' },
     events: { type: 'string', default: '1000000' },
     workers: { type: 'string', default: '1,2' },
+    repeat: { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -53,6 +58,11 @@ const int = (name: 'tenants' | 'deployments-per-tenant' | 'events', min: number)
 const TENANTS = int('tenants', 1);
 const PER_TENANT = int('deployments-per-tenant', 1);
 const EVENTS = int('events', 0);
+if (!/^[1-9]$/.test(values.repeat)) {
+  console.error('--repeat must be an integer from 1 to 9');
+  process.exit(2);
+}
+const REPEAT = Number(values.repeat);
 
 const db = await freshBenchDatabase('invoicing_bench_close', { poolMax: 10 });
 const { prisma } = db;
@@ -304,6 +314,12 @@ function peakRssOf(pids: number[]): number | null {
   }
 }
 
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : round((sorted[mid - 1]! + sorted[mid]!) / 2, 3);
+}
+
 /** The summary's counts that exist (the summary may grow fields): never a hard dependency on its shape. */
 const counts = (s: Record<string, unknown>) => Object.fromEntries(Object.entries(s).filter(([, v]) => typeof v === 'number'));
 
@@ -313,11 +329,24 @@ try {
     `SELECT (SELECT count(*)::int FROM deployments) AS deployments, (SELECT count(*)::int FROM llm_usage_events) AS events,
             (pg_database_size(current_database()) / 1048576)::int AS db_mb`,
   );
-  const baseline = await phase(() => sql(BASELINE));
-  // The RSS during the close itself (the process's maxRSS also holds the seed's).
-  const closeRss = sampleRss(20);
-  const first = await phase(() => close({}));
-  const closePeakRssMb = Math.round(closeRss.stop() / 1048576);
+  const baselineSamples: number[] = [];
+  const closeSamples: number[] = [];
+  let lastClose!: { seconds: number; result: Record<string, unknown> };
+  let closePeakRssMb = 0;
+  for (let i = 0; i < REPEAT; i++) {
+    await sql('DROP TABLE IF EXISTS bench_baseline');
+    baselineSamples.push((await phase(() => sql(BASELINE))).seconds);
+    // Back to no April invoices for the next close (TRUNCATE: this bench database only).
+    if (i > 0) await sql('TRUNCATE tenant_invoices, month_close_chunks CASCADE');
+    // The RSS during the first close itself (the process's maxRSS also holds the seed's; later
+    // closes in this process also hold what V8 kept of the ones before).
+    const closeRss = i === 0 ? sampleRss(20) : null;
+    lastClose = await phase(() => close({}));
+    if (closeRss) closePeakRssMb = Math.round(closeRss.stop() / 1048576);
+    closeSamples.push(lastClose.seconds);
+  }
+  const closeSeconds = median(closeSamples);
+  const baselineSeconds = median(baselineSamples);
   const afterClose = await differences();
   const storeFloorSeconds = await storeFloor();
   const again = await phase(() => close({}));
@@ -346,20 +375,22 @@ try {
       events: sizes!.events,
       invoices: invoiced!.invoices,
       seed_seconds: seeded.seconds,
-      close_seconds: first.seconds,
+      close_seconds: closeSeconds,
       rerun_seconds: again.seconds,
       dry_run_seconds: dry.seconds,
       forced_seconds: forced.seconds,
-      baseline_seconds: baseline.seconds,
-      ratio: round(first.seconds / baseline.seconds, 1),
+      baseline_seconds: baselineSeconds,
+      ratio: round(closeSeconds / baselineSeconds, 1),
+      close_samples: closeSamples,
+      baseline_samples: baselineSamples,
       store_floor_seconds: storeFloorSeconds,
-      forced_over_close: round(forced.seconds / first.seconds, 2),
+      forced_over_close: round(forced.seconds / closeSeconds, 2),
       ...queued,
       close_peak_rss_mb: closePeakRssMb,
       peak_rss_mb: peakRssMb(),
       database_mb: sizes!.db_mb,
       totals_match: failures.length === 0,
-      close: counts(first.result),
+      close: counts(lastClose.result),
       rerun: counts(again.result),
       forced: counts(forced.result),
     }),
