@@ -13,6 +13,7 @@ import { parsePeriod } from '../../src/invoicing/period.ts';
 import { receivablesSettings } from '../../src/receivables/settings.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { seedLlmEvents, seedPilot } from '../support/seed.ts';
+import { inputsNotMatchingHash } from '../support/invoices.ts';
 
 const db = useTestDatabase();
 const april = parsePeriod('2026-04');
@@ -67,6 +68,26 @@ describe('a chunk of tenants in one transaction', () => {
     expect((await invoiceOf(changed)).revision).toBe(2);
     expect(await db().prisma.adjustmentNote.count()).toBe(1);
     expect(warnings).toEqual([]);
+  });
+
+  it("stores text with COPY's special characters exactly: the inputs hash to their stored text, a line's description round-trips", async () => {
+    const { tenant, version } = await seedPilot(db().prisma, 'chunk-escapes');
+    const addonName = 'Backups "nightly" \\ daily\tand\nmore\r';
+    const planCode = 'studio\\x\ty';
+    await db().prisma.$executeRaw`
+      UPDATE subscription_addons a SET addon_name = ${addonName}
+        FROM subscriptions s JOIN deployments d ON d.id = s.deployment_id
+       WHERE a.subscription_id = s.id AND d.tenant_id = ${tenant.id}::uuid`;
+    await db().prisma.$executeRaw`UPDATE plans SET code = ${planCode} WHERE id = (SELECT plan_id FROM plan_versions WHERE id = ${version.id}::uuid)`;
+    warnings.length = 0;
+    const summary = await closeMonth({ prisma: db().prisma, now, logger }, options({ tenantId: tenant.id }));
+    expect(summary).toMatchObject({ created: 1, failed: 0 });
+    // Written by the chunk's COPY, not by the tenant-by-tenant fallback.
+    expect(warnings).toEqual([]);
+    expect(await inputsNotMatchingHash(db().prisma, tenant.id)).toEqual([]);
+    const invoice = await invoiceOf(tenant.id);
+    expect((invoice.inputs as { deployments: { addons: { name: string }[] }[] }).deployments[0]!.addons[0]!.name).toBe(addonName);
+    expect(invoice.lines[0]!.description).toContain(`Plan ${planCode} v`);
   });
 
   it('a tenant whose inputs cannot be loaded fails by name and the rest of its chunk is closed', async () => {
